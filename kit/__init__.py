@@ -1,0 +1,18 @@
+"""The reproducible report kit for 政府信息公开工作年度报告."""
+
+__version__ = "0.1.0"
+
+from kit import show  # noqa: E402
+from kit.report import Report, load_report  # noqa: E402
+
+__all__ = ["Report", "load_report", "run_report", "show", "__version__"]
+
+
+def __getattr__(name: str):
+    # run_report pulls in papermill/nbconvert: only on demand, so the kernel's
+    # `import kit` stays light.
+    if name == "run_report":
+        from kit.api import run_report
+
+        return run_report
+    raise AttributeError(name)

@@ -1,0 +1,112 @@
+"""``kit``: a thin command-line layer over the library.
+
+Library errors become one-line messages and an exit code per kind of failure.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from kit import paths
+from kit.exceptions import KitError, ParamsError
+
+
+def _fail(exc: KitError) -> None:
+    click.echo(str(exc), err=True)
+    sys.exit(exc.exit_code)
+
+
+@click.group()
+@click.version_option(package_name="kit", prog_name="kit")
+def main() -> None:
+    """政府信息公开工作年度报告：参数文件 → 校验 → 执行笔记本 → 发布 HTML。"""
+
+
+@main.command()
+@click.argument("params_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="输出根目录（默认：项目的 output/）")
+@click.option("--timeout", type=int, default=600, show_default=True, help="每个单元格的时间上限（秒）")
+def run(params_file: Path, output: Path | None, timeout: int) -> None:
+    """执行一个单位一个年度的报告：PARAMS_FILE → output/<单位>/<年度>/report.html"""
+    from kit.api import RunOptions, run_report
+
+    try:
+        result = run_report(params_file, RunOptions(output=output, timeout=timeout))
+    except KitError as exc:
+        _fail(exc)
+    for w in result.warnings:
+        click.echo(str(w), err=True)
+    size = result.html.stat().st_size
+    click.echo(f"已发布 {_show(result.html)}（{size / 1024:.1f} KB）")
+    click.echo(f"执行记录 {_show(result.notebook)}")
+    click.echo(f"用时 {result.seconds:.1f} 秒")
+
+
+@main.command()
+@click.argument("params_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="输出根目录（默认：项目的 output/）")
+@click.option("--timeout", type=int, default=600, show_default=True, help="每个单元格的时间上限（秒）")
+def batch(params_dir: Path | None, output: Path | None, timeout: int) -> None:
+    """重新生成 PARAMS_DIR（默认 params/）下每个单位每个年度的报告；某个失败不影响其他。"""
+    from kit.api import RunOptions
+    from kit.batch import run_batch
+
+    def report(path: Path, outcome) -> None:
+        if isinstance(outcome, KitError):
+            click.echo(f"失败 {_show(path)}", err=True)
+        else:
+            click.echo(f"已发布 {_show(outcome.html)}（{outcome.seconds:.1f} 秒）")
+
+    result = run_batch(params_dir or paths.params_dir(), RunOptions(output=output, timeout=timeout), report)
+    click.echo(f"共 {len(result.done) + len(result.failed)} 个报告：成功 {len(result.done)}，失败 {len(result.failed)}")
+    for path, exc in result.failed:
+        click.echo(f"— {_show(path)}：{exc}", err=True)
+    if not result.ok:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("paths_", metavar="[PATHS]...", nargs=-1, type=click.Path(exists=True, path_type=Path))
+def validate(paths_: tuple[Path, ...]) -> None:
+    """校验参数文件（默认：params/ 下的全部文件）；有错误时退出码非零。"""
+    from kit.validate import validate_file
+
+    files = _param_files(paths_ or (paths.params_dir(),))
+    n_err = n_warn = 0
+    for f in files:
+        try:
+            result = validate_file(f)
+        except ParamsError as exc:
+            click.echo(f"错误 {exc}", err=True)
+            n_err += 1
+            continue
+        for p in result.problems:
+            click.echo(str(p), err=p.severity == "error")
+        n_err += len(result.errors)
+        n_warn += len(result.warnings)
+    click.echo(f"已校验 {len(files)} 个文件：{n_err} 个错误，{n_warn} 个警告")
+    if n_err:
+        sys.exit(3)
+
+
+def _param_files(roots: tuple[Path, ...]) -> list[Path]:
+    files: list[Path] = []
+    for root in roots:
+        if root.is_dir():
+            files += sorted(p for p in root.rglob("*") if p.suffix in {".yaml", ".yml"})
+        else:
+            files.append(root)
+    return files
+
+
+def _show(path: Path) -> str:
+    return paths.relative_to_root(path) if str(path.resolve()).startswith(str(paths.project_root())) else str(path)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,44 @@
+"""Stage 4: execute the master notebook with papermill in a fresh kernel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill
+from papermill.exceptions import PapermillExecutionError
+
+from kit.exceptions import ExecutionError
+
+KERNEL_NAME = "python3"
+
+
+def execute(notebook: Path, output_path: Path, parameters: dict[str, Any], *, file: str,
+            kernel_name: str = KERNEL_NAME, cwd: Path | None = None,
+            timeout: int | None = None) -> nbformat.NotebookNode:
+    """Run ``notebook`` with ``parameters`` injected; the executed notebook goes to ``output_path``.
+
+    A failing cell raises :class:`ExecutionError`; the failed notebook (with the error
+    marked by papermill) is left at ``output_path`` for a reviewer to open.
+    """
+    try:
+        nb = papermill.execute_notebook(
+            str(notebook),
+            str(output_path),
+            parameters=parameters,
+            kernel_name=kernel_name,
+            cwd=str(cwd) if cwd else None,
+            progress_bar=False,
+            log_output=False,
+            execution_timeout=timeout,
+        )
+    except PapermillExecutionError as exc:
+        raise ExecutionError(file, f"第 {exc.exec_count} 个单元格出错：{exc.ename}: {exc.evalue}",
+                             str(output_path)) from None
+    except (RuntimeError, TimeoutError) as exc:  # dead kernel, cell timeout (nbclient)
+        raise ExecutionError(file, f"{type(exc).__name__}: {exc}", str(output_path)) from None
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    if errors:
+        raise ExecutionError(file, f"笔记本含有错误输出：{errors[0].get('ename')}", str(output_path))
+    return nb

@@ -1,0 +1,38 @@
+"""Stage 5: export the executed notebook to the published HTML (nbconvert, our template)."""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+from nbconvert import HTMLExporter
+from nbconvert.preprocessors import TagRemovePreprocessor
+
+from kit.exceptions import ExportError
+from kit.paths import TEMPLATES_DIR
+
+TEMPLATE = "govreport"
+REMOVED_TAGS = {"parameters", "injected-parameters", "remove-cell"}
+# Template syntax left over, or anything that would make the browser fetch from the network.
+_LEFTOVER = re.compile(r"\{\{|\{%|(?:src|href|action|srcset)\s*=\s*[\"']?\s*(?:https?:)?//|url\(\s*[\"']?\s*(?:https?:)?//|@import", re.I)
+
+
+def exporter() -> HTMLExporter:
+    exp = HTMLExporter(
+        template_name=TEMPLATE,
+        extra_template_basedirs=[str(TEMPLATES_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    exp.register_preprocessor(TagRemovePreprocessor(remove_cell_tags=REMOVED_TAGS, enabled=True), enabled=True)
+    return exp
+
+
+def to_html(nb: nbformat.NotebookNode) -> str:
+    """The published page for an executed notebook."""
+    html, _ = exporter().from_notebook_node(nb)
+    leftover = _LEFTOVER.search(html)
+    if leftover:
+        raise ExportError(f"导出的 HTML 含有不应出现的内容：{leftover.group(0)!r}（位置 {leftover.start()}）")
+    return html

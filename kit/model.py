@@ -1,0 +1,191 @@
+"""Stage 2: the typed schema of a parameter file (pydantic), one model per format version.
+
+The models are built from :mod:`kit.formats`, so every field carries its printed
+Chinese label as its ``title``; error messages and ``docs/params.md`` use them.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
+
+from kit import formats
+from kit.formats import FormatSpec
+
+PART_KEYS = tuple(key for key, _ in formats.SECTION_TITLES)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def _to_decimal(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value  # left for pydantic to reject with a type error
+    try:
+        return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    except InvalidOperation:  # nan / inf
+        return value
+
+
+Count = Annotated[int, Field(ge=0, strict=True)]
+Delta = Annotated[int, Field(strict=True)]
+Money = Annotated[Decimal, BeforeValidator(_to_decimal), Field(ge=0, allow_inf_nan=False)]
+Text = Annotated[str, Field(strict=True)]
+
+_KIND_TYPES = {"count": Count, "delta": Delta, "money": Money}
+
+
+class Agency(Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", title="单位标识（输出目录名）")]
+    name: Annotated[Text, Field(min_length=1, title="单位名称")]
+    kind: Annotated[Literal["department", "government"], Field(title="单位类型（department 部门 / government 政府）")]
+    self_name: Annotated[Text, Field(title="报告中的自称（如“我局”）")] = "我单位"
+
+
+class Category(Strict):
+    name: Annotated[Text, Field(min_length=1, title="类别")]
+    count: Annotated[Count, Field(title="条数")]
+
+
+class Proactive(Strict):
+    channel: Annotated[Text, Field(title="主动公开渠道")] = "政府网站"
+    total: Annotated[Count | None, Field(title="主动公开信息总条数（可不填，由各类别相加）")] = None
+    categories: Annotated[list[Category], Field(title="主动公开信息类别")] = []
+
+
+class Subsection(Strict):
+    title: Annotated[Text, Field(min_length=1, title="小标题")]
+    text: Annotated[Text, Field(title="正文（Markdown）")]
+
+
+class Overview(Strict):
+    intro: Annotated[Text, Field(title="总体情况导语（纯文本，与主动公开、依申请公开的数字同为一段）")] = ""
+    proactive: Annotated[Proactive, Field(title="主动公开")] = Proactive()
+    subsections: Annotated[list[Subsection], Field(title="总体情况小节")] = []
+
+
+class ExtraSection(Strict):
+    title: Annotated[Text, Field(min_length=1, title="标题（不含序号）")]
+    after: Annotated[Literal[PART_KEYS], Field(title="放在哪一部分之后")]  # type: ignore[valid-type]
+    text: Annotated[Text, Field(title="正文（Markdown）")]
+
+
+def _row_model(name: str, columns: tuple[tuple[str, str, Any], ...], total: bool) -> type[BaseModel]:
+    fields: dict[str, Any] = {key: (Annotated[typ, Field(title=label)], 0) for key, label, typ in columns}
+    if total:
+        fields["total"] = (Annotated[Count | None, Field(title=formats.TOTAL_LABEL)], None)
+    return create_model(name, __base__=Strict, **fields)
+
+
+Table3Row = _row_model("Table3Row", tuple((k, lab, Count) for k, lab in formats.TABLE3_COLUMNS), True)
+Table4Group = _row_model("Table4Group", tuple((k, lab, Count) for k, lab in formats.TABLE4_RESULTS), True)
+Table4 = create_model(
+    "Table4",
+    __base__=Strict,
+    **{
+        key: (
+            Annotated[Table4Group, Field(title=label if key == "review" else f"{formats.TABLE4_LITIGATION} › {label}")],
+            Table4Group(),
+        )
+        for key, label in formats.TABLE4_GROUPS
+    },
+)
+
+
+def _table2_model(spec: FormatSpec) -> type[BaseModel]:
+    fields: dict[str, Any] = {}
+    for block in spec.table2:
+        cols = tuple((c.key, c.label, _KIND_TYPES[c.kind]) for c in block.columns)
+        for key, label in block.rows:
+            row = _row_model(f"Table2_{spec.version}_{key}", cols, False)
+            fields[key] = (Annotated[row, Field(title=f"{block.caption} › {label}")], row())
+    return create_model(f"Table2_{spec.version}", __base__=Strict, **fields)
+
+
+def _table3_model(spec: FormatSpec) -> type[BaseModel]:
+    """Nested models following the row paths: outcomes › refused › state_secret …"""
+
+    def build(prefix: tuple[str, ...], depth: int, name: str) -> type[BaseModel]:
+        fields: dict[str, Any] = {}
+        for row in spec.table3:
+            if row.path[:depth] != prefix or row.path[depth] in fields:
+                continue
+            key, label = row.path[depth], row.labels[min(depth, len(row.labels) - 1)]
+            if depth == 0 and len(row.path) > 1:
+                label = row.labels[0]
+            if len(row.path) == depth + 1:
+                typ: Any = Table3Row | None if row.computed else Table3Row
+                fields[key] = (Annotated[typ, Field(title=label)], None if row.computed else Table3Row())
+            else:
+                sub = build((*prefix, key), depth + 1, f"{name}_{key}")
+                fields[key] = (Annotated[sub, Field(title=label)], sub())
+        return create_model(name, __base__=Strict, **fields)
+
+    return build((), 0, f"Table3_{spec.version}")
+
+
+@cache
+def schema_for(version: str) -> type[BaseModel]:
+    """The parameter-file model of one format version."""
+    spec = formats.get(version)
+    model = create_model(
+        f"Params_{version}",
+        __base__=Strict,
+        format=(Annotated[Literal[version] | None, Field(title="报告格式版本（可不填，由年度决定）")], None),
+        year=(Annotated[int, Field(strict=True, ge=2008, le=2100, title="报告年度")], ...),
+        agency=(Annotated[Agency, Field(title="单位")], ...),
+        overview=(Annotated[Overview, Field(title="一、总体情况")], Overview()),
+        table2=(Annotated[_table2_model(spec), Field(title="表二")], _table2_model(spec)()),
+        table3=(Annotated[_table3_model(spec), Field(title="表三")], _table3_model(spec)()),
+        table4=(Annotated[Table4, Field(title="表四")], Table4()),
+        problems=(Annotated[Text, Field(title="五、存在的主要问题及改进情况（Markdown）")], ""),
+        other=(Annotated[Text, Field(title="六、其他需要报告的事项（Markdown）")], ""),
+        extra_sections=(Annotated[list[ExtraSection], Field(title="本单位增加的部分")], []),
+    )
+    model.format_spec = spec  # class attribute, not a field
+    return model
+
+
+def spec_of(params: BaseModel) -> FormatSpec:
+    """The format spec a validated parameter model was built for."""
+    return type(params).format_spec
+
+
+def _unwrap(annotation: Any) -> Any:
+    """The model class inside ``X | None`` / ``list[X]`` / ``Annotated[...]``, if any."""
+    args = getattr(annotation, "__args__", None)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in args or ():
+        found = _unwrap(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def field_at(model: type[BaseModel], loc: tuple) -> tuple[list[str], type[BaseModel] | None]:
+    """Walk ``loc`` through the model: the titles on the way, and the model reached."""
+    titles: list[str] = []
+    current: type[BaseModel] | None = model
+    for part in loc:
+        if current is None:
+            break
+        if isinstance(part, int):
+            titles.append(f"第{part + 1}项")
+            continue
+        info = current.model_fields.get(str(part))
+        if info is None:
+            return titles, None
+        if info.title:
+            titles.extend(info.title.split(" › "))
+        current = _unwrap(info.annotation)
+    return titles, current
+
+
+def label_for(model: type[BaseModel], loc: tuple) -> str:
+    """The Chinese label path of a field, e.g. 表三 › 三、本年度办理结果 › （七）总计 › 自然人."""
+    return " › ".join(field_at(model, loc)[0])

@@ -1,0 +1,55 @@
+"""Every path the kit uses, anchored at the project root (one place, no "../")."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from kit.exceptions import PathError
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+
+
+def project_root() -> Path:
+    """The project root: ``$KIT_ROOT`` if set, else the folder holding ``notebooks/``."""
+    env = os.environ.get("KIT_ROOT")
+    if env:
+        return Path(env).resolve()
+    return PACKAGE_DIR.parent
+
+
+def params_dir() -> Path:
+    return project_root() / "params"
+
+
+def output_dir() -> Path:
+    return project_root() / "output"
+
+
+def master_notebook() -> Path:
+    return project_root() / "notebooks" / "report.ipynb"
+
+
+def lock_file() -> Path:
+    return project_root() / "requirements.lock"
+
+
+_AGENCY_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+def report_dir(agency_id: str, year: int, root: Path | None = None) -> Path:
+    """``output/<agency>/<year>/``: where one agency-year's report is published."""
+    if not _AGENCY_ID.match(agency_id):
+        raise PathError(f"单位标识 {agency_id!r} 不能用作输出目录名（只允许小写字母、数字、- 和 _）")
+    return (root or output_dir()) / agency_id / str(year)
+
+
+def relative_to_root(path: Path) -> str:
+    """A path as the report records it: relative to the project root when inside it."""
+    path = Path(path).resolve()
+    try:
+        return path.relative_to(project_root()).as_posix()
+    except ValueError:
+        return path.name

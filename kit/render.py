@@ -1,0 +1,128 @@
+"""Stage 3c: HTML fragments of the report (Jinja2, autoescaped) and safe Markdown.
+
+Free text from a parameter file goes through :func:`markdown` only: raw HTML is
+escaped, links and images are not rendered, so no markup or script from a
+parameter file reaches the page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from kit import formats, narrative, tables
+from kit.formats import FormatSpec
+from kit.paths import TEMPLATES_DIR
+
+
+@cache
+def _markdown_parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md.disable(["link", "image", "autolink", "html_inline", "html_block", "reference"])
+    return md
+
+
+def markdown(text: str) -> Markup:
+    """Analyst's free text (Markdown) → escaped HTML."""
+    return Markup(_markdown_parser().render(text or ""))
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR / "fragments"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=StrictUndefined,
+    )
+    env.filters["markdown"] = markdown
+    env.filters["cell"] = tables.format_value
+    env.filters["chinese"] = narrative.chinese_number
+    return env
+
+
+def render(template: str, **context) -> str:
+    return environment().get_template(template).render(**context)
+
+
+@dataclass(frozen=True)
+class LabelCell:
+    text: str
+    rowspan: int = 1
+    colspan: int = 1
+
+
+def table3_label_cells(spec: FormatSpec) -> list[list[LabelCell]]:
+    """The label cells of each 表三 data row, with the rowspans/colspans of the format.
+
+    A group label (三、本年度办理结果, （三）不予公开 …) is printed once, on the first
+    row of its group, spanning the group's rows; a leaf label spans the columns
+    left of the three label columns.
+    """
+    out: list[list[LabelCell]] = []
+    rows = spec.table3
+    for i, row in enumerate(rows):
+        cells = []
+        for depth, label in enumerate(row.labels):
+            prefix = row.labels[: depth + 1]
+            if depth < len(row.labels) - 1:
+                if i > 0 and rows[i - 1].labels[: depth + 1] == prefix:
+                    continue  # printed on the group's first row
+                span = sum(1 for r in rows if r.labels[: depth + 1] == prefix)
+                cells.append(LabelCell(label, rowspan=span))
+            else:
+                cells.append(LabelCell(label, colspan=3 - depth))
+        out.append(cells)
+    return out
+
+
+def table2_html(report) -> str:
+    values = {(r.row, r.column): r.value for r in report.table2.itertuples()}
+    return render("table2.html.j2", spec=report.spec, values=values)
+
+
+def table3_html(report) -> str:
+    frame = report.table3
+    rows = [
+        (labels, [frame.loc[row.key, c] for c in [*tables.COLUMN_KEYS, tables.TOTAL]])
+        for row, labels in zip(report.spec.table3, table3_label_cells(report.spec), strict=True)
+    ]
+    return render("table3.html.j2", rows=rows, formats=formats)
+
+
+def table4_html(report) -> str:
+    frame = report.table4
+    values = [frame.loc[key, c] for key, _ in formats.TABLE4_GROUPS for c in [*tables.RESULT_KEYS, tables.TOTAL]]
+    return render("table4.html.j2", values=values, formats=formats)
+
+
+def title_html(report) -> str:
+    parts = report.parts
+    return render("title.html.j2", title=report.title,
+                  opening=narrative.opening(report.model, [p.title for p in parts]))
+
+
+def part_html(report, key: str) -> str:
+    """One part (its heading, sentences, tables) followed by any extra part placed after it."""
+    part = report.part(key)
+    m = report.model
+    ctx = {"part": part, "model": m, "sentence": "", "table": ""}
+    if key == "overview":
+        ctx["figures"] = narrative.proactive(m) + narrative.requests(m, report.table3)
+    elif key == "proactive":
+        ctx["table"] = Markup(table2_html(report))
+    elif key == "requests":
+        ctx["sentence"] = narrative.outcomes(report.table3)
+        ctx["table"] = Markup(table3_html(report))
+    elif key == "review":
+        ctx["sentence"] = narrative.review(m, report.table4)
+        ctx["table"] = Markup(table4_html(report))
+    html = render("part.html.j2", **ctx)
+    for extra in report.extras_after(key):
+        html += render("part.html.j2", part=extra, model=m, sentence="", table="")
+    return html

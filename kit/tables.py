@@ -1,0 +1,90 @@
+"""Stage 3a: the report's tables as pandas DataFrames, totals computed, never typed.
+
+Pure functions of a validated parameter model; no kernel, no I/O.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel
+
+from kit import formats
+from kit.formats import FormatSpec
+
+COLUMN_KEYS = [k for k, _ in formats.TABLE3_COLUMNS]
+RESULT_KEYS = [k for k, _ in formats.TABLE4_RESULTS]
+TOTAL = "total"
+
+
+def get_path(model: BaseModel, path: tuple[str, ...]) -> Any:
+    """The value at a key path of a model (``("outcomes", "refused", "state_secret")``)."""
+    node: Any = model
+    for key in path:
+        node = getattr(node, key)
+    return node
+
+
+def table2_frame(params: BaseModel, spec: FormatSpec) -> pd.DataFrame:
+    """表二 in long form: one row per cell, in print order (caption, item, column, value)."""
+    records = []
+    for block in spec.table2:
+        for row_key, row_label in block.rows:
+            row = getattr(params.table2, row_key)
+            for col in block.columns:
+                records.append(
+                    {
+                        "caption": block.caption,
+                        "row": row_key,
+                        "item": row_label,
+                        "column": col.key,
+                        "label": col.label,
+                        "kind": col.kind,
+                        "value": getattr(row, col.key),
+                    }
+                )
+    return pd.DataFrame.from_records(records)
+
+
+def table3_frame(params: BaseModel, spec: FormatSpec) -> pd.DataFrame:
+    """表三: one row per printed row (keyed by path), applicant columns plus computed 总计.
+
+    The （七）总计 row is the sum of the outcome rows; the 总计 column the sum of the six
+    applicant columns. Typed totals are ignored here: :mod:`kit.checks` compares them.
+    """
+    data = {}
+    for row in spec.table3:
+        if row.computed:
+            continue
+        cells = get_path(params.table3, row.path)
+        data[row.key] = [getattr(cells, k) for k in COLUMN_KEYS]
+    frame = pd.DataFrame.from_dict(data, orient="index", columns=COLUMN_KEYS, dtype="int64")
+    outcomes = [r.key for r in spec.table3_outcomes()]
+    total_row = pd.DataFrame([frame.loc[outcomes].sum()], index=["outcomes.total"])
+    frame = pd.concat([frame, total_row]).reindex([r.key for r in spec.table3])
+    frame[TOTAL] = frame[COLUMN_KEYS].sum(axis=1)
+    return frame.astype("int64")
+
+
+def table4_frame(params: BaseModel) -> pd.DataFrame:
+    """表四: one row per group (行政复议, 未经复议直接起诉, 复议后起诉), 总计 computed."""
+    data = {key: [getattr(getattr(params.table4, key), k) for k in RESULT_KEYS] for key, _ in formats.TABLE4_GROUPS}
+    frame = pd.DataFrame.from_dict(data, orient="index", columns=RESULT_KEYS, dtype="int64")
+    frame[TOTAL] = frame[RESULT_KEYS].sum(axis=1)
+    return frame
+
+
+def format_value(value: Any, suffix: str = "") -> str:
+    """A cell as printed: integers plainly, money without trailing zeros, zeros as 0."""
+    if isinstance(value, Decimal):
+        text = format(value.normalize(), "f") if value else "0"
+    else:
+        text = str(int(value))
+    return text + suffix
+
+
+def proactive_total(params: BaseModel) -> int:
+    """主动公开信息总条数: the sum of the categories."""
+    return sum(c.count for c in params.overview.proactive.categories)
