@@ -5,13 +5,31 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pprint
+
 import nbformat
 import papermill
 from papermill.exceptions import PapermillExecutionError
+from papermill.translators import PythonTranslator, papermill_translators
 
 from kit.exceptions import ExecutionError
 
 KERNEL_NAME = "python3"
+
+
+class ReadableTranslator(PythonTranslator):
+    """Injects parameters as readable Python literals: Chinese text as text (not \\u escapes),
+    nested mappings one key per line, so a reviewer can read the values in the record."""
+
+    @classmethod
+    def translate_str(cls, val: str) -> str:
+        return repr(val)
+
+    @classmethod
+    def translate_dict(cls, val: dict) -> str:
+        return pprint.pformat(val, width=100, sort_dicts=False)
+
+    translate_list = translate_dict
 
 
 def execute(notebook: Path, output_path: Path, parameters: dict[str, Any], *, file: str,
@@ -22,6 +40,7 @@ def execute(notebook: Path, output_path: Path, parameters: dict[str, Any], *, fi
     A failing cell raises :class:`ExecutionError`; the failed notebook (with the error
     marked by papermill) is left at ``output_path`` for a reviewer to open.
     """
+    papermill_translators.register("python", ReadableTranslator)
     try:
         nb = papermill.execute_notebook(
             str(notebook),

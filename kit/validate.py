@@ -76,7 +76,7 @@ def _schema_problem(model: type[BaseModel], err: dict, loaded: params.Loaded | N
     if kind == "extra_forbidden":
         parent = field_at(model, loc[:-1])[1]
         valid = list(parent.model_fields) if parent else []
-        close = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.5)
+        close = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.7)
         hint = f"，是不是想写 {close[0]!r}？" if close else ""
         message = f"未知的键 {loc[-1]!r}{hint}（可用的键：{', '.join(valid)}）"
         expected, actual = None, None
