@@ -13,6 +13,7 @@ from papermill.exceptions import PapermillExecutionError
 from papermill.translators import PythonTranslator, papermill_translators
 
 from kit.exceptions import ExecutionError
+from kit.kernel import IPCKernelManager
 
 KERNEL_NAME = "python3"
 
@@ -51,6 +52,7 @@ def execute(notebook: Path, output_path: Path, parameters: dict[str, Any], *, fi
             progress_bar=False,
             log_output=False,
             execution_timeout=timeout,
+            kernel_manager_class=IPCKernelManager,
         )
     except PapermillExecutionError as exc:
         raise ExecutionError(file, f"第 {exc.exec_count} 个单元格出错：{exc.ename}: {exc.evalue}",

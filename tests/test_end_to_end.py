@@ -131,3 +131,30 @@ def test_kernel_runs_in_the_projects_environment(seed_run, tmp_path):
     nbformat.write(nb, src)
     ran = papermill.execute_notebook(str(src), str(out), kernel_name="python3", progress_bar=False)
     assert ran.cells[0].outputs[0]["text"].strip() == sys.prefix
+
+
+def test_kernel_talks_ipc_in_a_socket_dir_of_its_own():
+    import asyncio
+    from pathlib import Path
+
+    from kit.kernel import IPCKernelManager
+
+    km = IPCKernelManager(kernel_name="python3")
+
+    async def start_and_stop():
+        await km.start_kernel()
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=60)
+            sockets = sorted(p.name for p in Path(km.socket_dir).iterdir())
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel(now=True)
+        return sockets
+
+    sockets = asyncio.run(start_and_stop())
+    assert km.transport == "ipc"
+    assert Path(km.connection_file).parent == Path(km.socket_dir)
+    assert "kernel.json" in sockets and any(name.startswith("kernel-ipc-") for name in sockets)
+    assert not Path(km.socket_dir).exists()
