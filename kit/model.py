@@ -53,7 +53,7 @@ class Category(Strict):
 
 class Proactive(Strict):
     channel: Annotated[Text, Field(title="主动公开渠道")] = "政府网站"
-    total: Annotated[Count | None, Field(title="主动公开信息总条数（可不填，由各类别相加）")] = None
+    total: Annotated[Count | None, Field(title="主动公开信息总条数（列出类别时可不填，由各类别相加）")] = None
     categories: Annotated[list[Category], Field(title="主动公开信息类别")] = []
 
 

@@ -86,5 +86,8 @@ def format_value(value: Any, suffix: str = "") -> str:
 
 
 def proactive_total(params: BaseModel) -> int:
-    """主动公开信息总条数: the sum of the categories."""
-    return sum(c.count for c in params.overview.proactive.categories)
+    """主动公开信息总条数: the sum of the categories, or the typed total when none are listed."""
+    proactive = params.overview.proactive
+    if not proactive.categories:
+        return proactive.total or 0
+    return sum(c.count for c in proactive.categories)

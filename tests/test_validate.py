@@ -82,7 +82,7 @@ RULE_CASES = [
         id="R5-money"),
     pytest.param(
         "overview.proactive.total", 40,
-        f"{F}: 错误[P1] overview.proactive.total（一、总体情况 › 主动公开 › 主动公开信息总条数（可不填，由各类别相加））："
+        f"{F}: 错误[P1] overview.proactive.total（一、总体情况 › 主动公开 › 主动公开信息总条数（列出类别时可不填，由各类别相加））："
         "主动公开信息总条数应等于各类别条数之和（应为 42，实际为 40）",
         id="P1"),
 ]

@@ -1,0 +1,74 @@
+"""The 2021 format end to end: 平潭综合实验区 2021 and 2022, from the real published figures."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from bs4 import BeautifulSoup
+
+from kit.api import RunOptions, run_report
+from kit.tables import format_value
+from kit.validate import validate_file
+from tests.conftest import ROOT, SHARED
+from tests.helpers import all_labels, skeleton_grids, table_grids, text_of
+
+PARAMS = ROOT / "params" / "pingtan"
+
+
+def published(year: int) -> dict:
+    return json.loads((SHARED / "domain" / "examples" / f"pingtan_{year}.json").read_text(encoding="utf-8"))
+
+
+def expected_cells(year: int) -> list[list[str]]:
+    """The published report's figures, in the order of the 2021 skeleton's {} cells."""
+    j = published(year)
+    t2 = [format_value(v) if isinstance(v, int) else str(v)
+          for block in j["table2"].values() for row in block["rows"].values() for v in row]
+    t3 = [str(r["cells"][c]) for r in j["table3"]["rows"] for c in j["table3"]["columns"]]
+    t4 = [str(v) for group in j["table4"].values() for v in group.values()]
+    return [t2, t3, t4]
+
+
+@pytest.mark.parametrize("year", [2021, 2022])
+def test_files_validate_without_errors_and_x1_holds(year):
+    result = validate_file(PARAMS / f"{year}.yaml")
+    assert result.errors == []
+    assert result.spec.version == "2021"
+    if year == 2022:
+        assert result.previous is not None and result.previous.ok
+        assert all(p.rule != "X1" for p in result.problems)
+
+
+def test_2022_text_quoting_received_plus_carried_is_flagged():
+    # The real 2022 report says 收到75件 where 表三 has 新收 74 (75 = 新收 74 + 上年结转 1).
+    warnings = [p for p in validate_file(PARAMS / "2022.yaml").warnings]
+    assert [(p.rule, p.path, p.expected, p.actual) for p in warnings] == [
+        ("N1", "overview.subsections.1.text", "74", "75")]
+    assert "2022年，全区收到政府信息公开申请75件" in warnings[0].message
+
+
+@pytest.fixture(scope="module")
+def pingtan_runs(tmp_path_factory):
+    out = tmp_path_factory.mktemp("output")
+    return {year: run_report(PARAMS / f"{year}.yaml", RunOptions(output=out)) for year in (2021, 2022)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("year", [2021, 2022])
+def test_tables_equal_the_2021_skeleton_with_the_published_figures(pingtan_runs, year):
+    html = pingtan_runs[year].html.read_text(encoding="utf-8")
+    assert table_grids(html) == skeleton_grids("2021", expected_cells(year))
+    text = text_of(BeautifulSoup(html, "lxml"))
+    assert [label for label in all_labels("2021") if re.sub(r"\s+", "", label) not in text] == []
+    assert f"平潭综合实验区{year}年政府信息公开工作年度报告" in text
+
+
+@pytest.mark.slow
+def test_narrative_figures_equal_the_published_ones(pingtan_runs):
+    text = BeautifulSoup(pingtan_runs[2021].html.read_text(encoding="utf-8"), "lxml").get_text()
+    assert "2021年，我区主动公开信息2645条。" in text
+    assert "本年度我区共收到政府信息公开申请70件（其中自然人64件，法人或其他组织6件）；办结69件，结转下年度继续办理1件。" in text
+    assert "本年度我区发生因政府信息公开引起的行政复议3件（结果维持1件，其他结果2件），行政诉讼12件（结果维持12件）。" in text
+    assert "24252.311082" in text  # 行政事业性收费, as published
