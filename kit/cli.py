@@ -94,6 +94,41 @@ def validate(paths_: tuple[Path, ...]) -> None:
         sys.exit(3)
 
 
+@main.command()
+@click.argument("agency")
+@click.argument("year", type=int)
+@click.option("--force", is_flag=True, help="覆盖已存在的文件")
+def new(agency: str, year: int, force: bool) -> None:
+    """为单位 AGENCY 的 YEAR 年度生成参数文件 params/AGENCY/YEAR.yaml（含全部字段和中文标签）。"""
+    from kit.new import new_params
+
+    try:
+        target = new_params(agency, year, force=force)
+    except KitError as exc:
+        _fail(exc)
+    click.echo(f"已生成 {_show(target)}")
+
+
+@main.command()
+@click.option("--check", is_flag=True, help="只检查 docs/params.md 是否最新；过期时退出码为 1")
+def docs(check: bool) -> None:
+    """由参数模式生成参数文件说明 docs/params.md。"""
+    from kit.schema_doc import reference
+
+    target = paths.project_root() / "docs" / "params.md"
+    text = reference()
+    if check:
+        current = target.read_text(encoding="utf-8") if target.exists() else ""
+        if current != text:
+            click.echo(f"{_show(target)} 已过期：请运行 kit docs", err=True)
+            sys.exit(1)
+        click.echo(f"{_show(target)} 是最新的")
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    click.echo(f"已生成 {_show(target)}")
+
+
 def _param_files(roots: tuple[Path, ...]) -> list[Path]:
     files: list[Path] = []
     for root in roots:
