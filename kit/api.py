@@ -15,7 +15,7 @@ import nbformat
 
 from kit import __version__, execute, export, paths, publish
 from kit.exceptions import ExecutionError, Problem
-from kit.narrative import title
+from kit.narrative import deadline, title
 from kit.validate import validate_file
 
 NOTEBOOK_NAME = "report.ipynb"
@@ -92,6 +92,7 @@ def record(nb: nbformat.NotebookNode, validated, params_file: Path, dest: Path) 
         "agency": model.agency.id,
         "year": model.year,
         "format": validated.spec.version,
+        "deadline": deadline(model),
         "kit_version": __version__,
         "params_file": validated.file,
         "params_sha256": sha256(params_file),

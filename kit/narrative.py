@@ -27,6 +27,12 @@ def title(params: BaseModel) -> str:
     return f"{params.agency.name}{params.year}年政府信息公开工作年度报告"
 
 
+def deadline(params: BaseModel) -> str:
+    """条例第四十九条: departments publish by 1月31日, governments by 3月31日 of the next year."""
+    day = "1月31日" if params.agency.kind == "department" else "3月31日"
+    return f"{params.year + 1}年{day}"
+
+
 def opening(params: BaseModel, part_titles: list[str]) -> str:
     """The opening paragraph: legal basis, the parts, the statistical period."""
     y = params.year

@@ -117,6 +117,7 @@ def test_executed_notebook_is_a_valid_record(seed_run):
     assert errors == [] and streams == []
     assert nb.metadata["kit"]["title"] == "宁海县商务局2020年政府信息公开工作年度报告"
     assert nb.metadata["kit"]["format"] == "2019"
+    assert nb.metadata["kit"]["deadline"] == "2021年1月31日"  # a county department: 1月31日
     assert nb.metadata["papermill"]["input_path"] == "notebooks/report.ipynb"
     assert len(nb.metadata["kit"]["params_sha256"]) == 64
 
@@ -158,3 +159,17 @@ def test_kernel_talks_ipc_in_a_socket_dir_of_its_own():
     assert Path(km.connection_file).parent == Path(km.socket_dir)
     assert "kernel.json" in sockets and any(name.startswith("kernel-ipc-") for name in sockets)
     assert not Path(km.socket_dir).exists()
+
+
+def test_analyst_runs_the_master_notebook_as_is(tmp_path):
+    """No injection: the defaults of the parameters cell read the seed file, as in JupyterLab."""
+    import papermill
+
+    from kit import paths
+
+    out = tmp_path / "analyst.ipynb"
+    nb = papermill.execute_notebook(str(paths.master_notebook()), str(out), kernel_name="python3",
+                                    cwd=str(paths.master_notebook().parent), progress_bar=False)
+    html = "".join(o["data"]["text/html"] for c in nb.cells for o in c.get("outputs", []) if "data" in o)
+    assert "<h1>宁海县商务局2020年政府信息公开工作年度报告</h1>" in html
+    assert "主动公开信息61条" in html

@@ -114,3 +114,11 @@ def test_format_value_money(value, text):
     from decimal import Decimal
 
     assert tables.format_value(Decimal(value), "万元") == text
+
+
+@pytest.mark.parametrize(("kind", "year", "text"), [("department", 2020, "2021年1月31日"),
+                                                     ("government", 2022, "2023年3月31日")])
+def test_deadline_follows_from_the_kind(kind, year, text):
+    data = minimal(year)
+    data["agency"]["kind"] = kind
+    assert narrative.deadline(validate_data(data, "f.yaml").model) == text
