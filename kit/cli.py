@@ -19,6 +19,14 @@ def _fail(exc: KitError) -> None:
     sys.exit(exc.exit_code)
 
 
+def run_options(func):
+    """The options of RunOptions, shared by ``kit run`` and ``kit batch`` (same names as the library's)."""
+    func = click.option("--timeout", type=int, default=600, show_default=True,
+                        help="每个单元格的时间上限（秒）")(func)
+    return click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        help="输出根目录（默认：项目的 output/）")(func)
+
+
 @click.group()
 @click.version_option(package_name="kit", prog_name="kit")
 def main() -> None:
@@ -27,9 +35,7 @@ def main() -> None:
 
 @main.command()
 @click.argument("params_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="输出根目录（默认：项目的 output/）")
-@click.option("--timeout", type=int, default=600, show_default=True, help="每个单元格的时间上限（秒）")
+@run_options
 def run(params_file: Path, output: Path | None, timeout: int) -> None:
     """执行一个单位一个年度的报告：PARAMS_FILE → output/<单位>/<年度>/report.html"""
     from kit.api import RunOptions, run_report
@@ -48,9 +54,7 @@ def run(params_file: Path, output: Path | None, timeout: int) -> None:
 
 @main.command()
 @click.argument("params_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="输出根目录（默认：项目的 output/）")
-@click.option("--timeout", type=int, default=600, show_default=True, help="每个单元格的时间上限（秒）")
+@run_options
 def batch(params_dir: Path | None, output: Path | None, timeout: int) -> None:
     """重新生成 PARAMS_DIR（默认 params/）下每个单位每个年度的报告；某个失败不影响其他。"""
     from kit.api import RunOptions

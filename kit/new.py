@@ -12,7 +12,7 @@ from typing import Any
 
 from kit import formats, paths, tables
 from kit.exceptions import KitError
-from kit.model import schema_for
+from kit.model import schema_for, spec_of
 from kit.schema_doc import walk
 from kit.validate import Validated, validate_file
 
@@ -44,7 +44,7 @@ def template(agency_id: str, year: int, previous: Validated | None = None) -> st
         ("agency", "self_name"): prev.agency.self_name if prev else "我单位",
     }
     if prev is not None:
-        carried = tables.table3_frame(prev, formats.get(type(prev).format_spec.version)).loc["carry_out"]
+        carried = tables.table3_frame(prev, spec_of(prev)).loc["carry_out"]
         for col in tables.COLUMN_KEYS:
             values[("table3", "carry_in", col)] = int(carried[col])
     lines = [
