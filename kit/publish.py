@@ -12,10 +12,14 @@ import tempfile
 from pathlib import Path
 
 
+PUBLISHED_MODE = 0o644
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, PUBLISHED_MODE)  # mkstemp makes 0600; a published page is world-readable
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

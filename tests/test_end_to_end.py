@@ -23,6 +23,7 @@ def test_exact_files_written(seed_run):
     assert dest.parts[-2:] == ("ninghai-commerce", "2020")
     assert sorted(p.name for p in dest.iterdir()) == [HTML_NAME, NOTEBOOK_NAME]
     assert not (dest / FAILED_NAME).exists()
+    assert {oct(p.stat().st_mode & 0o777) for p in dest.iterdir()} == {"0o644"}  # readable by the web server
 
 
 def test_title_and_part_headings_are_the_seeds(seed_html):
