@@ -29,17 +29,32 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow and not browser"
 
-lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/report.ipynb
+# JupyterLab lives in an environment of its own: its dependencies make every
+# `import nbformat` about a second slower, which kit run and kit batch don't pay.
+LAB_STAMP := .venv-lab/.installed
+$(LAB_STAMP): requirements-lab.lock pyproject.toml
+	$(PYTHON) -m venv .venv-lab
+	.venv-lab/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-lab.lock
+	.venv-lab/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $(LAB_STAMP)
 
-# Regenerate the lock from pyproject's direct pins (run after changing a pin).
+lab: $(LAB_STAMP)
+	.venv-lab/bin/jupyter lab notebooks/report.ipynb
+
+DEV := pytest==9.2.0 hypothesis==6.170.17 selenium==4.51.0 beautifulsoup4==4.15.0 lxml==6.1.3
+
+# Regenerate both locks from pyproject's direct pins (run after changing a pin).
 lock:
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
-	.venv-lock/bin/python -m pip install --quiet -e ".[lab]" pytest==9.2.0 hypothesis==6.170.17 \
-		selenium==4.51.0 beautifulsoup4==4.15.0 lxml==6.1.3
-	{ echo "# Every package the kit installs, at its exact version (make lock regenerates it)."; \
+	.venv-lock/bin/python -m pip install --quiet -e ".[dask]" $(DEV)
+	{ echo "# Every package kit run / kit batch / the tests install, at its exact version (make lock regenerates it)."; \
+	  echo "# JupyterLab is not here: it slows every 'import nbformat' (see requirements-lab.lock, make lab)."; \
 	  .venv-lock/bin/python -m pip freeze --exclude-editable; } > requirements.lock
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet -e ".[lab]" $(DEV)
+	{ echo "# The analyst's environment for 'make lab': requirements.lock plus JupyterLab (make lock regenerates it)."; \
+	  .venv-lock/bin/python -m pip freeze --exclude-editable; } > requirements-lab.lock
 	rm -rf .venv-lock
 
 clean:
-	rm -rf $(VENV) output
+	rm -rf $(VENV) .venv-lab output
