@@ -1,26 +1,28 @@
 """The orchestrator: parameter file → validated model → executed notebook → HTML → output/.
 
-``run_report`` is the library function that ``kit run`` wraps.
+``run_report`` is the library function that ``kit run`` wraps; ``plan`` is the
+cheap first step (read, validate, hash the inputs) that a batch uses to skip
+reports whose inputs have not changed.
 """
 
 from __future__ import annotations
 
-import hashlib
+import json
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
 
-from kit import __version__, execute, export, paths, publish
+from kit import __version__, execute, export, inputs, paths, publish
 from kit.exceptions import ExecutionError, Problem
 from kit.narrative import deadline, title
-from kit.validate import validate_file
+from kit.validate import Validated, previous_file, validate_file
 
 NOTEBOOK_NAME = "report.ipynb"
 HTML_NAME = "report.html"
-FAILED_NAME = "report.failed.ipynb"
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,27 @@ class RunOptions:
 
 
 @dataclass
+class Plan:
+    """One report before it runs: its validated parameters, where it goes, what it is made from."""
+
+    params_file: Path
+    validated: Validated
+    dest: Path
+    previous_file: Path | None
+    inputs: dict[str, str | None]
+
+    @property
+    def key(self) -> str:
+        return inputs.inputs_key(self.inputs)
+
+    def unchanged(self) -> bool:
+        """Published already from exactly these inputs (and still complete)."""
+        record = publish.read_record(self.dest)
+        return (record is not None and record.get("inputs_key") == self.key
+                and (self.dest / HTML_NAME).exists() and (self.dest / NOTEBOOK_NAME).exists())
+
+
+@dataclass
 class RunResult:
     params_file: str
     html: Path
@@ -41,8 +64,21 @@ class RunResult:
     warnings: list[Problem] = field(default_factory=list)
 
 
-def sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+def failed_notebook_path(dest: Path) -> Path:
+    """Where a failed run's notebook is kept: beside the published folder, never inside it."""
+    return dest.parent / f"{dest.name}.failed.ipynb"
+
+
+def plan(params_file: Path | str, options: RunOptions | None = None) -> Plan:
+    """Read and validate the parameter file; raise ValidationFailed on any error."""
+    options = options or RunOptions()
+    params_file = Path(params_file)
+    validated = validate_file(params_file)
+    validated.raise_for_errors()
+    model = validated.model
+    prev = previous_file(params_file) if validated.previous is not None else None
+    dest = paths.report_dir(model.agency.id, model.year, options.output)
+    return Plan(params_file, validated, dest, prev, inputs.report_inputs(params_file, prev))
 
 
 def run_report(params_file: Path | str, options: RunOptions | None = None) -> RunResult:
@@ -53,40 +89,63 @@ def run_report(params_file: Path | str, options: RunOptions | None = None) -> Ru
     """
     options = options or RunOptions()
     started = time.perf_counter()
-    params_file = Path(params_file)
-    validated = validate_file(params_file)
-    validated.raise_for_errors()
-    model, name = validated.model, validated.file
-    dest = paths.report_dir(model.agency.id, model.year, options.output)
+    p = plan(params_file, options)
+    return execute_plan(p, options, started)
+
+
+def execute_plan(p: Plan, options: RunOptions, started: float | None = None) -> RunResult:
+    started = time.perf_counter() if started is None else started
+    validated, dest = p.validated, p.dest
     prev = validated.previous
     parameters = {
-        "params_file": name,
+        "params_file": validated.file,
         "params": validated.data,
         "previous": prev.data if prev is not None else None,
         "previous_file": prev.file if prev is not None else None,
     }
     notebook = paths.master_notebook()
+    begin = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="kit-run-") as tmp:
         executed = Path(tmp) / NOTEBOOK_NAME
         try:
-            nb = execute.execute(notebook, executed, parameters, file=name, kernel_name=options.kernel_name,
-                                 cwd=notebook.parent, timeout=options.timeout)
+            nb = execute.execute(notebook, executed, parameters, file=validated.file,
+                                 kernel_name=options.kernel_name, cwd=notebook.parent, timeout=options.timeout)
         except ExecutionError as exc:
             if executed.exists():
-                publish.write_atomic(dest / FAILED_NAME, executed.read_bytes())
-                raise ExecutionError(exc.file, exc.message, paths.relative_to_root(dest / FAILED_NAME)) from None
+                failed = failed_notebook_path(dest)
+                publish.write_atomic(failed, executed.read_bytes())
+                raise ExecutionError(exc.file, exc.message, paths.relative_to_root(failed)) from None
             raise
-    record(nb, validated, params_file, dest)
+    end = datetime.now(UTC)
+    record(nb, p)
     html = export.to_html(nb)
-    publish.publish(dest, {NOTEBOOK_NAME: nbformat.writes(nb).encode(), HTML_NAME: html.encode()})
-    (dest / FAILED_NAME).unlink(missing_ok=True)
-    return RunResult(name, dest / HTML_NAME, dest / NOTEBOOK_NAME, time.perf_counter() - started,
+    run = {
+        "params_file": validated.file,
+        "agency": validated.model.agency.id,
+        "year": validated.model.year,
+        "title": title(validated.model),
+        "status": "published",
+        "inputs": p.inputs,
+        "inputs_key": p.key,
+        "kit_version": __version__,
+        "kernel": options.kernel_name,
+        "started_utc": begin.isoformat(timespec="seconds"),
+        "ended_utc": end.isoformat(timespec="seconds"),
+        "warnings": [str(w) for w in validated.warnings],
+    }
+    publish.publish(dest, {
+        NOTEBOOK_NAME: nbformat.writes(nb).encode(),
+        HTML_NAME: html.encode(),
+        publish.RECORD_NAME: json.dumps(run, ensure_ascii=False, indent=1).encode(),
+    })
+    failed_notebook_path(dest).unlink(missing_ok=True)
+    return RunResult(validated.file, dest / HTML_NAME, dest / NOTEBOOK_NAME, time.perf_counter() - started,
                      validated.warnings)
 
 
-def record(nb: nbformat.NotebookNode, validated, params_file: Path, dest: Path) -> None:
+def record(nb: nbformat.NotebookNode, p: Plan) -> None:
     """What the executed notebook was made from, in its metadata; machine paths made relative."""
-    model = validated.model
+    model, validated = p.validated.model, p.validated
     nb.metadata["kit"] = {
         "title": title(model),
         "agency": model.agency.id,
@@ -95,10 +154,11 @@ def record(nb: nbformat.NotebookNode, validated, params_file: Path, dest: Path) 
         "deadline": deadline(model),
         "kit_version": __version__,
         "params_file": validated.file,
-        "params_sha256": sha256(params_file),
-        "notebook_sha256": sha256(paths.master_notebook()),
-        "warnings": [str(p) for p in validated.warnings],
+        "previous_file": validated.previous.file if validated.previous is not None else None,
+        "inputs": p.inputs,
+        "inputs_key": p.key,
+        "warnings": [str(w) for w in validated.warnings],
     }
     pm = nb.metadata.get("papermill", {})
     pm["input_path"] = paths.relative_to_root(paths.master_notebook())
-    pm["output_path"] = paths.relative_to_root(dest / NOTEBOOK_NAME)
+    pm["output_path"] = paths.relative_to_root(p.dest / NOTEBOOK_NAME)

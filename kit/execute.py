@@ -9,6 +9,7 @@ import pprint
 
 import nbformat
 import papermill
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 from papermill.translators import PythonTranslator, papermill_translators
 
@@ -57,9 +58,18 @@ def execute(notebook: Path, output_path: Path, parameters: dict[str, Any], *, fi
     except PapermillExecutionError as exc:
         raise ExecutionError(file, f"第 {exc.exec_count} 个单元格出错：{exc.ename}: {exc.evalue}",
                              str(output_path)) from None
-    except (RuntimeError, TimeoutError) as exc:  # dead kernel, cell timeout (nbclient)
+    except DeadKernelError as exc:
+        raise ExecutionError(file, f"内核意外退出（DeadKernelError）：{exc}", str(output_path)) from None
+    except CellTimeoutError as exc:
+        raise ExecutionError(file, f"单元格执行超时（上限 {timeout} 秒）", str(output_path)) from None
+    except (RuntimeError, TimeoutError) as exc:  # kernel failed to start, or another nbclient failure
         raise ExecutionError(file, f"{type(exc).__name__}: {exc}", str(output_path)) from None
-    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    outputs = [o for c in nb.cells for o in c.get("outputs", [])]
+    errors = [o for o in outputs if o.get("output_type") == "error"]
     if errors:
         raise ExecutionError(file, f"笔记本含有错误输出：{errors[0].get('ename')}", str(output_path))
+    stderr = [o for o in outputs if o.get("output_type") == "stream" and o.get("name") == "stderr"]
+    if stderr:  # a warning or a kernel's own traceback must not ride along in a published report
+        text = "".join(o.get("text", "") for o in stderr).strip().splitlines()
+        raise ExecutionError(file, f"执行时向 stderr 输出：{text[0] if text else ''}", str(output_path))
     return nb

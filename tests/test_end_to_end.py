@@ -8,7 +8,8 @@ import nbformat
 import pytest
 from bs4 import BeautifulSoup
 
-from kit.api import FAILED_NAME, HTML_NAME, NOTEBOOK_NAME
+from kit.api import HTML_NAME, NOTEBOOK_NAME, failed_notebook_path
+from kit.publish import RECORD_NAME
 from kit.params import read
 from tests.conftest import SEED_PARAMS, SEED_TEXT
 from tests.helpers import all_labels, seed_table_cells, skeleton_grids, table_grids, text_of
@@ -21,8 +22,12 @@ SEED = SEED_TEXT.read_text(encoding="utf-8")
 def test_exact_files_written(seed_run):
     dest = seed_run.html.parent
     assert dest.parts[-2:] == ("ninghai-commerce", "2020")
-    assert sorted(p.name for p in dest.iterdir()) == [HTML_NAME, NOTEBOOK_NAME]
-    assert not (dest / FAILED_NAME).exists()
+    assert sorted(p.name for p in dest.iterdir()) == [HTML_NAME, NOTEBOOK_NAME, RECORD_NAME]
+    assert not failed_notebook_path(dest).exists()
+    # output/<agency>/2020 is a link to the one complete version folder beside it
+    assert dest.is_symlink()
+    version = dest.resolve()
+    assert sorted(p.name for p in dest.parent.iterdir()) == sorted(["2020", version.name])
     assert {oct(p.stat().st_mode & 0o777) for p in dest.iterdir()} == {"0o644"}  # readable by the web server
 
 
@@ -120,7 +125,12 @@ def test_executed_notebook_is_a_valid_record(seed_run):
     assert nb.metadata["kit"]["format"] == "2019"
     assert nb.metadata["kit"]["deadline"] == "2021年1月31日"  # a county department: 1月31日
     assert nb.metadata["papermill"]["input_path"] == "notebooks/report.ipynb"
-    assert len(nb.metadata["kit"]["params_sha256"]) == 64
+    from kit.inputs import sha256_file
+
+    assert nb.metadata["kit"]["inputs"]["params"] == sha256_file(SEED_PARAMS)
+    assert nb.metadata["kit"]["inputs"]["previous_params"] is None
+    html_key = re.search(r'<meta content="([0-9a-f]{64})" name="kit-inputs"', seed_run.html.read_text()).group(1)
+    assert nb.metadata["kit"]["inputs_key"] == html_key
 
 
 def test_kernel_runs_in_the_projects_environment(seed_run, tmp_path):

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from kit.api import FAILED_NAME, RunOptions, run_report
+from kit.api import RunOptions, failed_notebook_path, run_report
 from kit.exceptions import ExecutionError, ValidationFailed
 from tests.conftest import SEED_PARAMS
 
@@ -55,6 +55,6 @@ def test_failing_cell_keeps_published_report_and_the_failed_notebook(tmp_path, m
         run_report(SEED_PARAMS, RunOptions(output=out))
     assert (dest / "report.html").read_text(encoding="utf-8") == "published"
     assert not (dest / "report.ipynb").exists()
-    failed = nbformat.read(dest / FAILED_NAME, as_version=4)
+    failed = nbformat.read(failed_notebook_path(dest), as_version=4)
     assert failed.cells[-1].outputs[0]["ename"] == "ValueError"
     shutil.rmtree(out)

@@ -1,0 +1,53 @@
+"""What a report is made from, as hashes: the key of incremental runs and of the audit record.
+
+A report depends on its parameter file, the previous-year file it reads, the
+master notebook, the kit's own code and templates, and the locked dependency
+versions. Its *inputs key* is the hash of all of these: a report whose key is
+unchanged since it was published is skipped without starting a kernel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cache
+from pathlib import Path
+
+from kit import __version__, paths
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path | None) -> str | None:
+    if path is None or not Path(path).exists():
+        return None
+    return sha256_bytes(Path(path).read_bytes())
+
+
+@cache
+def kit_code_sha256() -> str:
+    """One hash over the kit's source and templates (not its caches)."""
+    digest = hashlib.sha256()
+    for path in sorted(paths.PACKAGE_DIR.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(paths.PACKAGE_DIR).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def report_inputs(params_file: Path, previous_file: Path | None) -> dict[str, str | None]:
+    """The hashes of everything one report is made from."""
+    return {
+        "params": sha256_file(params_file),
+        "previous_params": sha256_file(previous_file),
+        "notebook": sha256_file(paths.master_notebook()),
+        "kit_code": kit_code_sha256(),
+        "kit_version": __version__,
+        "lock": sha256_file(paths.lock_file()),
+    }
+
+
+def inputs_key(inputs: dict[str, str | None]) -> str:
+    return sha256_bytes(json.dumps(inputs, sort_keys=True).encode())
