@@ -1,42 +1,180 @@
-"""Regenerate every agency-year report under a folder, going on past failures."""
+"""Regenerate every agency-year report under a folder: in parallel, incrementally, safely.
+
+* each report in its own fresh kernel, several at once, on any
+  ``concurrent.futures.Executor`` (a local process pool by default; a Dask cluster's
+  executor with ``--scheduler``);
+* a report whose inputs are unchanged since it was published is skipped without a kernel;
+* one agency's failure never stops the others: every outcome is collected;
+* one batch at a time per output folder (a lock), and an index page at the end.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import fcntl
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from multiprocessing import get_context
 from pathlib import Path
 
-from kit.api import RunOptions, RunResult, run_report
-from kit.exceptions import KitError
+from kit import narrative, paths, publish, render
+from kit.api import RunOptions, execute_plan, plan
+from kit.exceptions import KitError, ValidationFailed
+
+STATUS_LABELS = {"published": "已发布", "unchanged": "未变化（未重新生成）", "failed": "失败", "invalid": "参数无效"}
+LOCK_NAME = ".kit-batch.lock"
+INDEX_NAME = "index.html"
+
+
+class BatchLocked(KitError):
+    exit_code = 6
+
+    def __init__(self, lock: str, holder: str) -> None:
+        self.lock, self.holder = lock, holder
+        super().__init__(f"另一个批处理正在运行（进程 {holder or '未知'}，锁文件 {lock}）：请等它结束后再运行")
+
+    def _args(self) -> tuple:
+        return (self.lock, self.holder)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one parameter file in a batch (picklable, crosses processes)."""
+
+    params_file: str
+    status: str  # published | unchanged | failed | invalid
+    agency: str
+    year: str
+    title: str = ""
+    message: str = ""
+    errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status in {"published", "unchanged"}
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self.status]
 
 
 @dataclass
 class BatchResult:
-    done: list[RunResult] = field(default_factory=list)
-    failed: list[tuple[Path, KitError]] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    index: Path | None = None
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return all(o.ok for o in self.outcomes)
+
+    def count(self, status: str) -> int:
+        return sum(o.status == status for o in self.outcomes)
 
 
 def param_files(root: Path) -> list[Path]:
-    """Every parameter file under ``root``, earlier years first (X1 reads last year's)."""
+    """Every parameter file under ``root``, by agency then year."""
     files = [p for p in Path(root).rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file()]
-    return sorted(files, key=lambda p: (p.stem, str(p)))
+    return sorted(files, key=lambda p: (p.parent.name, p.stem))
 
 
-def run_batch(root: Path, options: RunOptions | None = None,
-              on_result: Callable[[Path, RunResult | KitError], None] | None = None) -> BatchResult:
-    """Run every report under ``root``; one agency's failure never stops the others."""
-    result = BatchResult()
-    for path in param_files(root):
+def run_one(params_file: str, options: RunOptions, force: bool = False) -> Outcome:
+    """One report, start to end; every failure becomes an Outcome (a batch goes on)."""
+    path = Path(params_file)
+    name = paths.relative_to_root(path)
+    base = {"params_file": name, "agency": path.parent.name, "year": path.stem}
+    try:
+        p = plan(path, options)
+    except ValidationFailed as exc:
+        return Outcome(**base, status="invalid", message=f"参数文件有 {len(exc.problems)} 个问题",
+                       errors=tuple(str(q) for q in exc.problems if q.severity == "error"),
+                       warnings=tuple(str(q) for q in exc.problems if q.severity == "warning"))
+    except KitError as exc:  # unreadable YAML, a bad agency id …
+        return Outcome(**base, status="invalid", message=str(exc), errors=(str(exc),))
+    model = p.validated.model
+    base.update(agency=model.agency.id, year=str(model.year), title=narrative.title(model))
+    warnings = tuple(str(w) for w in p.validated.warnings)
+    if not force and p.unchanged():
+        return Outcome(**base, status="unchanged", warnings=warnings)
+    try:
+        result = execute_plan(p, options)
+    except KitError as exc:
+        return Outcome(**base, status="failed", message=str(exc), warnings=warnings)
+    except Exception as exc:  # noqa: BLE001 - anything else in one report must not stop the batch
+        return Outcome(**base, status="failed", message=f"{type(exc).__name__}: {exc}", warnings=warnings)
+    return Outcome(**base, status="published", warnings=warnings, seconds=result.seconds)
+
+
+@contextmanager
+def batch_lock(output: Path) -> Iterator[None]:
+    """One batch per output folder at a time; the second is told who holds the lock."""
+    output.mkdir(parents=True, exist_ok=True)
+    lock = output / LOCK_NAME
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
         try:
-            outcome: RunResult | KitError = run_report(path, options)
-            result.done.append(outcome)
-        except KitError as exc:
-            outcome = exc
-            result.failed.append((path, exc))
-        if on_result is not None:
-            on_result(path, outcome)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip()
+            raise BatchLocked(paths.relative_to_root(lock), holder) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock, also when the process is killed
+
+
+def default_executor(workers: int | None = None) -> Executor:
+    """A process pool, one worker per core; workers are spawned (no inherited threads or sockets)."""
+    return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, mp_context=get_context("spawn"))
+
+
+def run_batch(root: Path | None = None, options: RunOptions | None = None, *, force: bool = False,
+              executor: Executor | None = None, workers: int | None = None,
+              on_start: Callable[[int], None] | None = None,
+              on_outcome: Callable[[Outcome], None] | None = None) -> BatchResult:
+    """Run every report under ``root`` (default ``params/``) and write ``output/index.html``."""
+    root = Path(root or paths.params_dir())
+    options = options or RunOptions()
+    output = (options.output or paths.output_dir()).resolve()
+    options = replace(options, output=output)  # absolute: workers may run elsewhere
+    files = param_files(root)
+    result = BatchResult()
+    with batch_lock(output):
+        if on_start is not None:
+            on_start(len(files))
+        own = executor is None
+        pool = executor or default_executor(workers)
+        try:
+            futures = {pool.submit(run_one, str(f.resolve()), options, force): f for f in files}
+            for future in as_completed(futures):
+                try:
+                    outcome = future.result()
+                except Exception as exc:  # noqa: BLE001 - a worker that died (BrokenProcessPool …)
+                    f = futures[future]
+                    outcome = Outcome(paths.relative_to_root(f), "failed", f.parent.name, f.stem,
+                                      message=f"执行进程异常退出：{type(exc).__name__}: {exc}")
+                result.outcomes.append(outcome)
+                if on_outcome is not None:
+                    on_outcome(outcome)
+        finally:
+            if own:
+                pool.shutdown(wait=True, cancel_futures=True)
+        result.outcomes.sort(key=lambda o: (o.agency, o.year, o.params_file))
+        result.index = output / INDEX_NAME
+        publish.write_atomic(result.index, render.index_html(result.outcomes).encode())
     return result
+
+
+@contextmanager
+def dask_executor(address: str) -> Iterator[Executor]:
+    """The executor of a Dask distributed cluster (needs the optional extra ``kit[dask]``)."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise KitError("使用 --scheduler 需要安装可选依赖 kit[dask]（distributed）") from None
+    with Client(address) as client:
+        yield client.get_executor(pure=False)

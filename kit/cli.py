@@ -55,21 +55,51 @@ def run(params_file: Path, output: Path | None, timeout: int) -> None:
 @main.command()
 @click.argument("params_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @run_options
-def batch(params_dir: Path | None, output: Path | None, timeout: int) -> None:
+@click.option("--force", is_flag=True, help="输入没有变化的报告也重新生成")
+@click.option("--workers", type=int, default=None, help="同时运行的报告数（默认：CPU 核数）")
+@click.option("--scheduler", metavar="ADDRESS", default=None, help="在 Dask 集群上运行（需要 kit[dask]）")
+def batch(params_dir: Path | None, output: Path | None, timeout: int, force: bool, workers: int | None,
+          scheduler: str | None) -> None:
     """重新生成 PARAMS_DIR（默认 params/）下每个单位每个年度的报告；某个失败不影响其他。"""
+    from contextlib import nullcontext
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
+        TimeRemainingColumn
+
     from kit.api import RunOptions
-    from kit.batch import run_batch
+    from kit.batch import dask_executor, run_batch
 
-    def report(path: Path, outcome) -> None:
-        if isinstance(outcome, KitError):
-            click.echo(f"失败 {_show(path)}", err=True)
-        else:
-            click.echo(f"已发布 {_show(outcome.html)}（{outcome.seconds:.1f} 秒）")
+    console = Console(stderr=True)
+    progress = Progress(TextColumn("报告"), BarColumn(), MofNCompleteColumn(), TextColumn("失败 {task.fields[failed]}"),
+                        TextColumn("已用"), TimeElapsedColumn(), TextColumn("预计剩余"), TimeRemainingColumn(),
+                        console=console, disable=not console.is_terminal)
+    task = progress.add_task("batch", total=None, failed=0)
+    failed = 0
 
-    result = run_batch(params_dir or paths.params_dir(), RunOptions(output=output, timeout=timeout), report)
-    click.echo(f"共 {len(result.done) + len(result.failed)} 个报告：成功 {len(result.done)}，失败 {len(result.failed)}")
-    for path, exc in result.failed:
-        click.echo(f"— {_show(path)}：{exc}", err=True)
+    def started(total: int) -> None:
+        progress.update(task, total=total)
+
+    def report(o) -> None:
+        nonlocal failed
+        failed += not o.ok
+        progress.update(task, advance=1, failed=failed)
+        line = f"{o.label} {o.params_file}" + (f"（{o.seconds:.1f} 秒）" if o.status == "published" else "")
+        progress.console.print(line, markup=False, highlight=False) if console.is_terminal else click.echo(line)
+
+    try:
+        with (dask_executor(scheduler) if scheduler else nullcontext(None)) as executor, progress:
+            result = run_batch(params_dir, RunOptions(output=output, timeout=timeout), force=force,
+                               executor=executor, workers=workers, on_start=started, on_outcome=report)
+    except KitError as exc:
+        _fail(exc)
+    click.echo(f"共 {len(result.outcomes)} 个报告：已发布 {result.count('published')}，未变化 {result.count('unchanged')}，"
+               f"失败 {result.count('failed')}，参数无效 {result.count('invalid')}；总览 {_show(result.index)}")
+    for o in result.outcomes:
+        if not o.ok:
+            click.echo(f"— {o.label} {o.params_file}：{o.message}", err=True)
+            for e in o.errors:
+                click.echo(f"    {e}", err=True)
     if not result.ok:
         sys.exit(1)
 

@@ -34,7 +34,7 @@ def markdown(text: str) -> Markup:
 @cache
 def environment() -> Environment:
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR / "fragments"),
+        loader=FileSystemLoader([TEMPLATES_DIR / "fragments", TEMPLATES_DIR / "govreport"]),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -126,3 +126,9 @@ def part_html(report, key: str) -> str:
     for extra in report.extras_after(key):
         html += render("part.html.j2", part=extra, model=m, sentence="", table="")
     return html
+
+
+def index_html(outcomes) -> str:
+    """``output/index.html``: every agency-year of a batch, its status, problems and links."""
+    counts = {key: sum(o.status == key for o in outcomes) for key in ("published", "unchanged", "failed", "invalid")}
+    return render("index.html.j2", outcomes=outcomes, counts=counts)
