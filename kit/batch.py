@@ -20,7 +20,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from kit import narrative, paths, publish, render
-from kit.api import RunOptions, execute_plan, plan
+from kit.api import Plan, RunOptions, execute_plan, plan
 from kit.exceptions import KitError, ValidationFailed
 
 STATUS_LABELS = {"published": "已发布", "unchanged": "未变化（未重新生成）", "failed": "失败", "invalid": "参数无效"}
@@ -81,31 +81,48 @@ def param_files(root: Path) -> list[Path]:
     return sorted(files, key=lambda p: (p.parent.name, p.stem))
 
 
-def run_one(params_file: str, options: RunOptions, force: bool = False) -> Outcome:
-    """One report, start to end; every failure becomes an Outcome (a batch goes on)."""
-    path = Path(params_file)
-    name = paths.relative_to_root(path)
-    base = {"params_file": name, "agency": path.parent.name, "year": path.stem}
+def _base(path: Path) -> dict[str, str]:
+    return {"params_file": paths.relative_to_root(path), "agency": path.parent.name, "year": path.stem}
+
+
+def prepare(path: Path, options: RunOptions, force: bool = False) -> Plan | Outcome:
+    """In the driver, without a kernel: validate and decide. An Outcome means nothing to run."""
+    base = _base(path)
     try:
         p = plan(path, options)
     except ValidationFailed as exc:
-        return Outcome(**base, status="invalid", message=f"参数文件有 {len(exc.problems)} 个问题",
-                       errors=tuple(str(q) for q in exc.problems if q.severity == "error"),
+        errors = tuple(str(q) for q in exc.problems if q.severity == "error")
+        return Outcome(**base, status="invalid", message=f"参数文件有 {len(errors)} 个错误", errors=errors,
                        warnings=tuple(str(q) for q in exc.problems if q.severity == "warning"))
     except KitError as exc:  # unreadable YAML, a bad agency id …
         return Outcome(**base, status="invalid", message=str(exc), errors=(str(exc),))
-    model = p.validated.model
-    base.update(agency=model.agency.id, year=str(model.year), title=narrative.title(model))
-    warnings = tuple(str(w) for w in p.validated.warnings)
     if not force and p.unchanged():
-        return Outcome(**base, status="unchanged", warnings=warnings)
+        return Outcome(**_described(p), status="unchanged", warnings=tuple(str(w) for w in p.validated.warnings))
+    return p
+
+
+def _described(p: Plan) -> dict[str, str]:
+    model = p.validated.model
+    return {**_base(p.params_file), "agency": model.agency.id, "year": str(model.year),
+            "title": narrative.title(model)}
+
+
+def run_one(params_file: str, options: RunOptions) -> Outcome:
+    """Execute one report (in a worker; it re-reads its file: models are not sent between
+    processes); every failure becomes an Outcome."""
+    path = Path(params_file)
+    try:
+        p = plan(path, options)
+    except KitError as exc:  # changed on disk since the driver validated it
+        return Outcome(**_base(path), status="invalid", message=str(exc), errors=(str(exc),))
+    described, warnings = _described(p), tuple(str(w) for w in p.validated.warnings)
     try:
         result = execute_plan(p, options)
     except KitError as exc:
-        return Outcome(**base, status="failed", message=str(exc), warnings=warnings)
+        return Outcome(**described, status="failed", message=str(exc), warnings=warnings)
     except Exception as exc:  # noqa: BLE001 - anything else in one report must not stop the batch
-        return Outcome(**base, status="failed", message=f"{type(exc).__name__}: {exc}", warnings=warnings)
-    return Outcome(**base, status="published", warnings=warnings, seconds=result.seconds)
+        return Outcome(**described, status="failed", message=f"{type(exc).__name__}: {exc}", warnings=warnings)
+    return Outcome(**described, status="published", warnings=warnings, seconds=result.seconds)
 
 
 @contextmanager
@@ -146,23 +163,34 @@ def run_batch(root: Path | None = None, options: RunOptions | None = None, *, fo
     with batch_lock(output):
         if on_start is not None:
             on_start(len(files))
-        own = executor is None
-        pool = executor or default_executor(workers)
-        try:
-            futures = {pool.submit(run_one, str(f.resolve()), options, force): f for f in files}
-            for future in as_completed(futures):
-                try:
-                    outcome = future.result()
-                except Exception as exc:  # noqa: BLE001 - a worker that died (BrokenProcessPool …)
-                    f = futures[future]
-                    outcome = Outcome(paths.relative_to_root(f), "failed", f.parent.name, f.stem,
-                                      message=f"执行进程异常退出：{type(exc).__name__}: {exc}")
-                result.outcomes.append(outcome)
-                if on_outcome is not None:
-                    on_outcome(outcome)
-        finally:
-            if own:
-                pool.shutdown(wait=True, cancel_futures=True)
+
+        def done(outcome: Outcome) -> None:
+            result.outcomes.append(outcome)
+            if on_outcome is not None:
+                on_outcome(outcome)
+
+        todo: list[Plan] = []
+        for f in files:
+            prepared = prepare(f, options, force)
+            if isinstance(prepared, Outcome):
+                done(prepared)
+            else:
+                todo.append(prepared)
+        if todo:
+            own = executor is None
+            pool = executor or default_executor(min(workers or os.cpu_count() or 1, len(todo)))
+            try:
+                futures = {pool.submit(run_one, str(p.params_file.resolve()), options): p for p in todo}
+                for future in as_completed(futures):
+                    try:
+                        outcome = future.result()
+                    except Exception as exc:  # noqa: BLE001 - a worker that died (BrokenProcessPool …)
+                        outcome = Outcome(**_described(futures[future]), status="failed",
+                                          message=f"执行进程异常退出：{type(exc).__name__}: {exc}")
+                    done(outcome)
+            finally:
+                if own:
+                    pool.shutdown(wait=True, cancel_futures=True)
         result.outcomes.sort(key=lambda o: (o.agency, o.year, o.params_file))
         result.index = output / INDEX_NAME
         publish.write_atomic(result.index, render.index_html(result.outcomes).encode())

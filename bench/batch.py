@@ -1,0 +1,245 @@
+"""Benchmark: kit batch against the naive loop and the best plain driver, in one run.
+
+    .venv/bin/python bench/batch.py            # N = 40, then N = 200 for the driver's memory
+    .venv/bin/python bench/batch.py --n 10 --no-large
+
+Prints wall times, the ratios a/b, e/b, b/c, where the time per report goes, the
+driver's import time and its peak memory. Ratios compare runs made in the same
+process on the same machine, never absolute timings across machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+COLS = ["natural", "commercial", "research", "public_interest", "legal_services", "other"]
+
+
+def synthetic(agency: str, year: int, rng: random.Random, carry_in: dict | None) -> tuple[dict, dict]:
+    """A valid 2021-format file with varied figures; returns it and its carry_out (for next year)."""
+    outcomes = {
+        "granted": {c: rng.randint(0, 30) for c in COLS[:3]},
+        "partial": {"natural": rng.randint(0, 5)},
+        "refused": {"third_party": {"natural": rng.randint(0, 3)}},
+        "unavailable": {"not_held": {"natural": rng.randint(0, 9), "commercial": rng.randint(0, 2)}},
+        "not_processed": {"repeated": {"natural": rng.randint(0, 2)}},
+        "other": {"other": {"natural": rng.randint(0, 2)}},
+    }
+    done = {c: 0 for c in COLS}
+    for row in outcomes.values():
+        cells = [row] if "natural" in row or "commercial" in row else list(row.values())
+        for cells_ in cells:
+            for c, v in cells_.items():
+                done[c] += v
+    carry_in = carry_in or {}
+    carry_out = {"natural": rng.randint(0, 3)}
+    new = {c: done[c] + carry_out.get(c, 0) - carry_in.get(c, 0) for c in COLS}
+    if any(v < 0 for v in new.values()):  # too much carried in: carry more out
+        for c in COLS:
+            if new[c] < 0:
+                carry_out[c] = carry_out.get(c, 0) - new[c]
+                new[c] = 0
+    data = {
+        "year": year,
+        "agency": {"id": agency, "name": f"测试县第{agency[-3:]}局", "kind": "department", "self_name": "我局"},
+        "overview": {
+            "intro": f"{year}年，我局认真贯彻落实《条例》，持续推进政务公开。",
+            "proactive": {"categories": [{"name": n, "count": rng.randint(1, 40)} for n in ("政策文件", "工作动态", "人事信息")]},
+            "subsections": [{"title": "主动公开", "text": "围绕中心工作，**及时**公开各类信息。"}],
+        },
+        "table2": {
+            "normative_documents": {"issued": rng.randint(0, 9), "repealed": 0, "in_force": rng.randint(10, 90)},
+            "licensing": {"decisions": rng.randint(0, 900)},
+            "penalties": {"decisions": rng.randint(0, 90)},
+            "fees": {"amount": round(rng.uniform(0, 500), 2)},
+        },
+        "table3": {"new": new, "carry_in": carry_in, "outcomes": outcomes, "carry_out": carry_out},
+        "table4": {"review": {"upheld": rng.randint(0, 2)}},
+        "problems": "公开内容的深度和广度还需提升。",
+        "other": f"{year}年未收取信息处理费。",
+    }
+    return data, {c: carry_out.get(c, 0) for c in COLS}
+
+
+def make_project(base: Path, n: int, seed: int = 7) -> Path:
+    """A project root with the real master notebook and lock, and n synthetic agency-years."""
+    root = base / f"project-{n}"
+    (root / "notebooks").mkdir(parents=True)
+    shutil.copy(ROOT / "notebooks" / "report.ipynb", root / "notebooks")
+    shutil.copy(ROOT / "requirements.lock", root)
+    rng = random.Random(seed)
+    made = 0
+    i = 0
+    while made < n:
+        agency = f"bench-{i:03d}"
+        years = [2022, 2023] if i % 4 == 0 and made + 2 <= n else [2023]  # some with a previous year
+        carry = None
+        for year in years:
+            data, carry = synthetic(agency, year, rng, carry)
+            folder = root / "params" / agency
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{year}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
+                                                 encoding="utf-8")
+            made += 1
+        i += 1
+    return root
+
+
+def timed(cmd: list[str], env: dict, cwd: Path | None = None) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, env=env, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return time.perf_counter() - start
+
+
+def naive(root: Path, env: dict) -> float:
+    """(a) the way without the kit: a shell loop of papermill's CLI, then nbconvert's, per file."""
+    out = root / "naive"
+    out.mkdir()
+    script = (
+        'for f in params/*/*.yaml; do name=$(echo "$f" | tr / _); '
+        f'"{BIN}/papermill" -p params_file "../$f" --cwd notebooks notebooks/report.ipynb "naive/$name.ipynb" '
+        '--log-level ERROR --no-progress-bar && '
+        f'"{BIN}/jupyter" nbconvert --to html --no-input "naive/$name.ipynb" --log-level ERROR; done'
+    )
+    return timed(["bash", "-c", script], env, cwd=root)
+
+
+PLAIN_DRIVER = r'''
+import sys, time, resource
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+def one(f):
+    import papermill
+    from nbconvert import HTMLExporter
+    root = Path(sys.argv[1])
+    out = root / "plain" / (f.replace("/", "_") + ".ipynb")
+    nb = papermill.execute_notebook(str(root / "notebooks/report.ipynb"), str(out), parameters={"params_file": "../" + f},
+                                    cwd=str(root / "notebooks"), progress_bar=False, kernel_name="python3")
+    html, _ = HTMLExporter(exclude_input=True).from_notebook_node(nb)
+    out.with_suffix(".html").write_text(html, encoding="utf-8")
+
+if __name__ == "__main__":
+    root = Path(sys.argv[1])
+    (root / "plain").mkdir(exist_ok=True)
+    files = sorted(str(p.relative_to(root)) for p in root.glob("params/*/*.yaml"))
+    with ProcessPoolExecutor(2, mp_context=get_context("spawn")) as pool:
+        list(pool.map(one, files))
+'''
+
+
+def plain(root: Path, env: dict) -> float:
+    """(e) the best plain way: papermill + HTMLExporter from one Python process, 2 workers."""
+    script = root / "plain_driver.py"
+    script.write_text(PLAIN_DRIVER, encoding="utf-8")
+    return timed([sys.executable, str(script), str(root)], env)
+
+
+KIT_DRIVER = r'''
+import json, resource, sys, time
+from kit.batch import run_batch
+t = time.perf_counter()
+result = run_batch(workers=2, force="--force" in sys.argv)
+print(json.dumps({"seconds": time.perf_counter() - t, "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  "statuses": [o.status for o in result.outcomes]}))
+'''
+
+
+def kit_batch(root: Path, env: dict) -> dict:
+    """(b)/(c)/(d): kit batch in a process of its own; returns its wall time and the driver's peak memory."""
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", KIT_DRIVER], env=env, check=True, capture_output=True, text=True)
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    report["wall"] = time.perf_counter() - start
+    return report
+
+
+def breakdown(root: Path) -> dict[str, float]:
+    """Where a report's time goes, from the executed notebooks' papermill records."""
+    from kit import export
+
+    kernel, imports, cells, export_s, n = 0.0, 0.0, 0.0, 0.0, 0
+    for link in sorted((root / "output").glob("*/*")):
+        if link.name.startswith(".") or not link.is_symlink():
+            continue
+        nb = nbformat.read(link / "report.ipynb", as_version=4)
+        total = nb.metadata["papermill"]["duration"]
+        durations = {c.get("id"): c.metadata.get("papermill", {}).get("duration") or 0 for c in nb.cells}
+        kernel += total - sum(durations.values())
+        imports += durations.get("load", 0)
+        cells += sum(v for k, v in durations.items() if k != "load")
+        t = time.perf_counter()
+        export.to_html(nb)
+        export_s += time.perf_counter() - t
+        n += 1
+    return {"kernel start": kernel / n, "imports (kit, pandas; validation)": imports / n,
+            "execution (other cells)": cells / n, "export (nbconvert)": export_s / n}
+
+
+def import_time(env: dict) -> float:
+    code = "import time; t = time.perf_counter(); import kit.batch, kit.api; print(time.perf_counter() - t)"
+    return float(subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True,
+                                text=True).stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=40)
+    parser.add_argument("--large", type=int, default=200, help="N for the second memory measurement")
+    parser.add_argument("--no-large", action="store_true")
+    args = parser.parse_args()
+    base = Path(tempfile.mkdtemp(prefix="kit-bench-"))
+    try:
+        root = make_project(base, args.n)
+        env = {**os.environ, "KIT_ROOT": str(root), "PATH": f"{BIN}:{os.environ['PATH']}"}
+        print(f"N = {args.n} synthetic agency-years (2021 format), 2 workers, {os.cpu_count()} cores")
+        imp = import_time(env)
+        a = naive(root, env)
+        b = kit_batch(root, env)
+        c = kit_batch(root, env)
+        first = sorted((root / "params").glob("*/*.yaml"))[-1]
+        first.write_text(first.read_text(encoding="utf-8").replace("持续推进", "深入推进"), encoding="utf-8")
+        d = kit_batch(root, env)
+        e = plain(root, env)
+        assert b["statuses"].count("published") == args.n, b["statuses"]
+        assert c["statuses"].count("unchanged") == args.n
+        print(f"(a) naive loop (papermill CLI + jupyter nbconvert) {a:8.2f} s")
+        print(f"(b) kit batch, cold                                {b['wall']:8.2f} s")
+        print(f"(c) kit batch, nothing changed                     {c['wall']:8.2f} s  "
+              f"(in-driver {c['seconds']:.2f} s)")
+        print(f"(d) kit batch, one file changed                    {d['wall']:8.2f} s  "
+              f"({d['statuses'].count('published')} re-run)")
+        print(f"(e) best plain driver (papermill + HTMLExporter)    {e:8.2f} s")
+        print(f"a/b = {a / b['wall']:.2f}   e/b = {e / b['wall']:.2f}   b/c = {b['wall'] / c['wall']:.1f}  "
+              f"(c is {100 * c['wall'] / b['wall']:.1f} % of b)")
+        print("time per report (kit batch):")
+        for name, seconds in breakdown(root).items():
+            print(f"  {name:38s} {seconds:6.3f} s")
+        print(f"driver import time (kit.batch, kit.api): {imp:.3f} s")
+        print(f"driver peak memory at N={args.n}: {b['maxrss_kb'] / 1024:.1f} MiB")
+        if not args.no_large:
+            large = make_project(base, args.large, seed=11)
+            big = kit_batch(large, {**env, "KIT_ROOT": str(large)})
+            print(f"driver peak memory at N={args.large}: {big['maxrss_kb'] / 1024:.1f} MiB "
+                  f"(ratio {big['maxrss_kb'] / b['maxrss_kb']:.2f}; wall {big['wall']:.1f} s)")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
