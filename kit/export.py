@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
 import nbformat
 from nbconvert import HTMLExporter
@@ -17,7 +18,9 @@ REMOVED_TAGS = {"parameters", "injected-parameters", "remove-cell"}
 _LEFTOVER = re.compile(r"\{\{|\{%|(?:src|href|action|srcset)\s*=\s*[\"']?\s*(?:https?:)?//|url\(\s*[\"']?\s*(?:https?:)?//|@import", re.I)
 
 
+@cache
 def exporter() -> HTMLExporter:
+    """One exporter per process: building it loads and compiles the templates."""
     exp = HTMLExporter(
         template_name=TEMPLATE,
         extra_template_basedirs=[str(TEMPLATES_DIR)],

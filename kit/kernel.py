@@ -1,7 +1,10 @@
 """The kernel each report runs in: a fresh ipykernel of the project's environment.
 
 It talks over IPC (Unix sockets) in a socket directory of its own, so parallel
-starts never race for TCP ports and nothing listens on the network.
+starts never race for TCP ports and nothing listens on the network. The kernel
+process's own stdout/stderr (not the cells' output, which goes to the notebook)
+is written to ``kernel.log`` there rather than to the batch's terminal: jupyter_client
+interrupts a kernel before shutting it down, and ipykernel logs that on stderr.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import weakref
 from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
@@ -19,10 +23,18 @@ class IPCKernelManager(AsyncKernelManager):
 
     def __init__(self, **kwargs: Any) -> None:
         self.socket_dir = tempfile.mkdtemp(prefix="kit-kernel-")
+        # removed at cleanup; also when a dead kernel's manager is dropped without one
+        weakref.finalize(self, shutil.rmtree, self.socket_dir, True)
         kwargs.setdefault("transport", "ipc")
         kwargs.setdefault("connection_file", os.path.join(self.socket_dir, "kernel.json"))
         kwargs.setdefault("ip", os.path.join(self.socket_dir, "kernel-ipc"))
         super().__init__(**kwargs)
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+        with open(os.path.join(self.socket_dir, "kernel.log"), "ab") as log:  # the child keeps its own copy
+            kw.setdefault("stdout", log)
+            kw.setdefault("stderr", log)
+            await super()._async_launch_kernel(kernel_cmd, **kw)
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)

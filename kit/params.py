@@ -23,7 +23,7 @@ import yaml
 from kit.exceptions import ParamsError
 
 
-class KitLoader(yaml.SafeLoader):
+class KitLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser when the wheel has it
     """SafeLoader with YAML 1.2-like scalars and duplicate-key detection."""
 
 

@@ -168,7 +168,8 @@ def test_kernel_talks_ipc_in_a_socket_dir_of_its_own():
     sockets = asyncio.run(start_and_stop())
     assert km.transport == "ipc"
     assert Path(km.connection_file).parent == Path(km.socket_dir)
-    assert "kernel.json" in sockets and any(name.startswith("kernel-ipc-") for name in sockets)
+    assert "kernel.json" in sockets and "kernel.log" in sockets
+    assert any(name.startswith("kernel-ipc-") for name in sockets)
     assert not Path(km.socket_dir).exists()
 
 
