@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from kit import __version__, execute, export, inputs, paths, publish
+from kit import __version__, execute, export, inputs, paths, provenance, publish
 from kit.exceptions import ExecutionError, Problem
 from kit.narrative import deadline, title
 from kit.validate import Validated, previous_file, validate_file
@@ -32,6 +32,7 @@ class RunOptions:
     output: Path | None = None
     kernel_name: str = execute.KERNEL_NAME
     timeout: int | None = 600
+    generated_on: str | None = None  # the report's generation date (an input: kit verify re-uses it)
 
 
 @dataclass
@@ -117,48 +118,61 @@ def execute_plan(p: Plan, options: RunOptions, started: float | None = None) -> 
                 raise ExecutionError(exc.file, exc.message, paths.relative_to_root(failed)) from None
             raise
     end = datetime.now(UTC)
-    record(nb, p)
+    run = run_record(p, options, begin, end)
+    annotate(nb, p.dest, run)
     html = export.to_html(nb)
-    run = {
-        "params_file": validated.file,
-        "agency": validated.model.agency.id,
-        "year": validated.model.year,
-        "title": title(validated.model),
-        "status": "published",
-        "inputs": p.inputs,
-        "inputs_key": p.key,
-        "kit_version": __version__,
-        "kernel": options.kernel_name,
-        "started_utc": begin.isoformat(timespec="seconds"),
-        "ended_utc": end.isoformat(timespec="seconds"),
-        "warnings": [str(w) for w in validated.warnings],
-    }
     publish.publish(dest, {
         NOTEBOOK_NAME: nbformat.writes(nb).encode(),
         HTML_NAME: html.encode(),
-        publish.RECORD_NAME: json.dumps(run, ensure_ascii=False, indent=1).encode(),
+        publish.RECORD_NAME: json.dumps({**run, "status": "published"}, ensure_ascii=False, indent=1).encode(),
     })
     failed_notebook_path(dest).unlink(missing_ok=True)
     return RunResult(validated.file, dest / HTML_NAME, dest / NOTEBOOK_NAME, time.perf_counter() - started,
                      validated.warnings)
 
 
-def record(nb: nbformat.NotebookNode, p: Plan) -> None:
-    """What the executed notebook was made from, in its metadata; machine paths made relative."""
+def run_record(p: Plan, options: RunOptions, begin: datetime, end: datetime) -> dict:
+    """Everything the audit record says about one run (notebook metadata and run.json)."""
     model, validated = p.validated.model, p.validated
-    nb.metadata["kit"] = {
+    run = {
         "title": title(model),
         "agency": model.agency.id,
         "year": model.year,
         "format": validated.spec.version,
         "deadline": deadline(model),
-        "kit_version": __version__,
         "params_file": validated.file,
         "previous_file": validated.previous.file if validated.previous is not None else None,
+        "notebook": paths.relative_to_root(paths.master_notebook()),
         "inputs": p.inputs,
         "inputs_key": p.key,
-        "warnings": [str(w) for w in validated.warnings],
+        "kit_version": __version__,
+        "git_commit": provenance.git_commit(),
+        "libraries": provenance.library_versions(),
+        "kernel": options.kernel_name,
+        "started_utc": begin.isoformat(timespec="seconds"),
+        "ended_utc": end.isoformat(timespec="seconds"),
+        "generated_on": options.generated_on or provenance.generation_date(),
+        "validation": {"errors": [str(e) for e in validated.errors],
+                       "warnings": [str(w) for w in validated.warnings]},
     }
+    run["version_line"] = provenance.version_line(run)
+    return run
+
+
+INJECTED_ID = "injected-parameters"
+PROVENANCE_ID = "provenance"
+
+
+def annotate(nb: nbformat.NotebookNode, dest: Path, run: dict) -> None:
+    """Record the run in the notebook: metadata, a stable id for papermill's injected cell,
+    a visible provenance section at the end; no machine paths."""
+    nb.metadata["kit"] = run
+    for cell in nb.cells:
+        if INJECTED_ID in cell.metadata.get("tags", []):
+            cell["id"] = INJECTED_ID  # papermill gives it a random id
+    nb.cells = [c for c in nb.cells if c.get("id") != PROVENANCE_ID]
+    nb.cells.append(nbformat.v4.new_markdown_cell(provenance.section(run), id=PROVENANCE_ID,
+                                                  metadata={"tags": [PROVENANCE_ID]}))
     pm = nb.metadata.get("papermill", {})
     pm["input_path"] = paths.relative_to_root(paths.master_notebook())
-    pm["output_path"] = paths.relative_to_root(p.dest / NOTEBOOK_NAME)
+    pm["output_path"] = f"{dest.parent.name}/{dest.name}/{NOTEBOOK_NAME}"  # relative to the output folder

@@ -163,6 +163,60 @@ def docs(check: bool) -> None:
     click.echo(f"已生成 {_show(target)}")
 
 
+@main.command(name="verify")
+@click.argument("report_dirs", metavar="REPORT_DIR...", nargs=-1, required=True,
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
+def verify_cmd(report_dirs: tuple[Path, ...]) -> None:
+    """在新内核中按记录的输入重新执行已发布的报告并比较（0 复现，1 不一致，2 输入已改变）。"""
+    from kit.verify import verify
+
+    codes = []
+    for report_dir in report_dirs:
+        try:
+            v = verify(report_dir)
+        except KitError as exc:
+            _fail(exc)
+        words = {"reproduced": "已复现：HTML 逐字节相同，各单元格输出相同",
+                 "differs": "不一致", "inputs-changed": "已复现，但输入已改变"}
+        click.echo(f"{v.report}：{words[v.status]}")
+        if not v.html_identical:
+            click.echo("  HTML 与重新生成的不同")
+        for cid in v.cells:
+            click.echo(f"  单元格 {cid} 的输出不同")
+        for figure in v.figures:
+            click.echo(f"  {figure}")
+        if v.inputs:
+            click.echo("  与发布时相比：")
+            for line in v.inputs:
+                click.echo(f"    {line}")
+        codes.append(v.exit_code)
+    sys.exit(1 if 1 in codes else max(codes))
+
+
+@main.command(name="diff")
+@click.argument("a", type=click.Path(exists=True, path_type=Path))
+@click.argument("b", type=click.Path(exists=True, path_type=Path))
+def diff_cmd(a: Path, b: Path) -> None:
+    """比较两个年度（参数文件或已发布的报告目录）：变化的表格数字，各部分正文的相似度。"""
+    from kit.diff import SIMILARITY_LIMIT, diff
+
+    try:
+        d = diff(a, b)
+    except KitError as exc:
+        _fail(exc)
+    click.echo(f"表格数字变化（{_show(a)} → {_show(b)}）：{len(d.figures)} 处")
+    for label, va, vb in d.figures:
+        click.echo(f"  {label}：{va} → {vb}")
+    for label in d.only_a:
+        click.echo(f"  仅见于前者：{label}")
+    for label in d.only_b:
+        click.echo(f"  仅见于后者：{label}")
+    click.echo(f"正文相似度（超过 {SIMILARITY_LIMIT:.0%} 时标出）：")
+    for part in d.parts:
+        flag = "  ⚠ 与上年雷同" if part.flagged else ""
+        click.echo(f"  {part.title}：{part.ratio:.1%}{flag}")
+
+
 def _param_files(roots: tuple[Path, ...]) -> list[Path]:
     files: list[Path] = []
     for root in roots:

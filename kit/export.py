@@ -13,7 +13,7 @@ from kit.exceptions import ExportError
 from kit.paths import TEMPLATES_DIR
 
 TEMPLATE = "govreport"
-REMOVED_TAGS = {"parameters", "injected-parameters", "remove-cell"}
+REMOVED_TAGS = {"parameters", "injected-parameters", "remove-cell", "provenance"}
 # Template syntax left over, or anything that would make the browser fetch from the network.
 _LEFTOVER = re.compile(r"\{\{|\{%|(?:src|href|action|srcset)\s*=\s*[\"']?\s*(?:https?:)?//|url\(\s*[\"']?\s*(?:https?:)?//|@import", re.I)
 

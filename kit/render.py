@@ -132,3 +132,23 @@ def index_html(outcomes) -> str:
     """``output/index.html``: every agency-year of a batch, its status, problems and links."""
     counts = {key: sum(o.status == key for o in outcomes) for key in ("published", "unchanged", "failed", "invalid")}
     return render("index.html.j2", outcomes=outcomes, counts=counts)
+
+
+def labelled_cells(report) -> list[tuple[str, str]]:
+    """Every data cell of 表二, 表三 and 表四 as printed, with its full Chinese label, in page order."""
+    cells: list[tuple[str, str]] = []
+    for row in report.table2.itertuples():
+        block = next(b for b in report.spec.table2 if b.caption == row.caption)
+        suffix = next(c.suffix for c in block.columns if c.key == row.column)
+        cells.append((f"表二 › {row.caption} › {row.item} › {row.label}", tables.format_value(row.value, suffix)))
+    column_labels = [label for _, label in formats.TABLE3_COLUMNS] + [formats.TOTAL_LABEL]
+    for row in report.spec.table3:
+        for key, label in zip([*tables.COLUMN_KEYS, tables.TOTAL], column_labels, strict=True):
+            cells.append((f"表三 › {' › '.join(row.labels)} › {label}",
+                          tables.format_value(report.table3.loc[row.key, key])))
+    result_labels = [label for _, label in formats.TABLE4_RESULTS] + [formats.TOTAL_LABEL]
+    for key, group in formats.TABLE4_GROUPS:
+        path = group if key == "review" else f"{formats.TABLE4_LITIGATION} › {group}"
+        for col, label in zip([*tables.RESULT_KEYS, tables.TOTAL], result_labels, strict=True):
+            cells.append((f"表四 › {path} › {label}", tables.format_value(report.table4.loc[key, col])))
+    return cells
