@@ -105,7 +105,7 @@ def verify(report_dir: Path | str) -> Verification:
     published = nbformat.read(report_dir / NOTEBOOK_NAME, as_version=4)
     html = (report_dir / HTML_NAME).read_text(encoding="utf-8")
     parameters = dict(published.metadata["papermill"]["parameters"])
-    result = Verification(report=paths.relative_to_root(report_dir))
+    result = Verification(report=str(report_dir))
     with tempfile.TemporaryDirectory(prefix="kit-verify-") as tmp:
         source, executed = Path(tmp) / "recipe.ipynb", Path(tmp) / NOTEBOOK_NAME
         nbformat.write(recipe(published), source)
