@@ -33,7 +33,8 @@ def _to_decimal(value: Any) -> Any:
 
 Count = Annotated[int, Field(ge=0, strict=True)]
 Delta = Annotated[int, Field(strict=True)]
-Money = Annotated[Decimal, BeforeValidator(_to_decimal), Field(ge=0, allow_inf_nan=False)]
+Money = Annotated[Decimal, BeforeValidator(_to_decimal), Field(ge=0, allow_inf_nan=False, description="万元")]
+Yuan = Annotated[Decimal, BeforeValidator(_to_decimal), Field(ge=0, allow_inf_nan=False, description="元")]
 Text = Annotated[str, Field(strict=True)]
 
 _KIND_TYPES = {"count": Count, "delta": Delta, "money": Money}
@@ -132,6 +133,9 @@ def _table3_model(spec: FormatSpec) -> type[BaseModel]:
 def schema_for(version: str) -> type[BaseModel]:
     """The parameter-file model of one format version."""
     spec = formats.get(version)
+    extra: dict[str, Any] = {}
+    if version == "2021":  # 国办函〔2020〕109号: part 六 states the 信息处理费, also when none
+        extra["processing_fee"] = (Annotated[Yuan, Field(title="本年收取的信息处理费（单位：元）")], Decimal(0))
     model = create_model(
         f"Params_{version}",
         __base__=Strict,
@@ -144,6 +148,7 @@ def schema_for(version: str) -> type[BaseModel]:
         table4=(Annotated[Table4, Field(title="表四")], Table4()),
         problems=(Annotated[Text, Field(title="五、存在的主要问题及改进情况（Markdown）")], ""),
         other=(Annotated[Text, Field(title="六、其他需要报告的事项（Markdown）")], ""),
+        **extra,
         extra_sections=(Annotated[list[ExtraSection], Field(title="本单位增加的部分")], []),
     )
     model.format_spec = spec  # class attribute, not a field

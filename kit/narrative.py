@@ -43,27 +43,52 @@ def opening(params: BaseModel, part_titles: list[str]) -> str:
     )
 
 
-def proactive(params: BaseModel) -> str:
-    """主动公开: the total and each category's count."""
+def proactive(params: BaseModel, last: BaseModel | None = None) -> str:
+    """主动公开: the total (against last year's) and each category's count."""
     p, me = params.overview.proactive, params.agency.self_name
     total = tables.proactive_total(params)
     text = f"{params.year}年，{me}{p.channel}主动公开信息{total}条"
+    known = last is not None and (last.overview.proactive.categories or last.overview.proactive.total is not None)
+    text += change(total, tables.proactive_total(last) if known else None, "条")
     if p.categories:
         text += "，涉及公开内容包括：" + "、".join(f"{c.name}{c.count}条" for c in p.categories)
     return text + "。"
 
 
-def requests(params: BaseModel, t3: pd.DataFrame) -> str:
+def change(now: float, before: float | None, unit: str = "件") -> str:
+    """N3: the change against last year on the same definition, e.g. ，较上年增加3件，增长25.0%."""
+    if before is None:
+        return ""
+    if now == before:
+        return "，与上年持平"
+    if before == 0:
+        return f"，上年为0{unit}"
+    diff = now - before
+    word, verb = ("增加", "增长") if diff > 0 else ("减少", "下降")
+    return f"，较上年{word}{tables.format_value(abs(diff))}{unit}，{verb}{abs(diff) / before * 100:.1f}%"
+
+
+def share(n: int, total: int) -> str:
+    """N2: a share of （七）总计."""
+    return f"占{n / total * 100:.1f}%"
+
+
+def _total(frame: pd.DataFrame | None, row: str, col: str = tables.TOTAL) -> int | None:
+    return None if frame is None else int(frame.loc[row, col])
+
+
+def requests(params: BaseModel, t3: pd.DataFrame, last: pd.DataFrame | None = None) -> str:
     """依申请公开 in one sentence: received (by applicant), carried in, handled, carried out."""
     me = params.agency.self_name
     new, carry_in = int(t3.loc["new", tables.TOTAL]), int(t3.loc["carry_in", tables.TOTAL])
     done, carry_out = int(t3.loc["outcomes.total", tables.TOTAL]), int(t3.loc["carry_out", tables.TOTAL])
     if new == 0 and carry_in == 0:
-        return f"本年度{me}未收到政府信息公开申请。"
+        return f"本年度{me}未收到政府信息公开申请{change(0, _total(last, 'new'))}。"
     natural = int(t3.loc["new", "natural"])
     text = f"本年度{me}共收到政府信息公开申请{new}件"
     if new:
         text += f"（其中自然人{natural}件，法人或其他组织{new - natural}件）"
+    text += change(new, _total(last, "new"))
     if carry_in:
         text += f"，上年结转{carry_in}件"
     return text + f"；办结{done}件，结转下年度继续办理{carry_out}件。"
@@ -87,23 +112,31 @@ def outcome_counts(t3: pd.DataFrame) -> dict[str, int]:
     return {key: int(sums.get(key, 0)) for key, _ in OUTCOME_GROUPS}
 
 
-def outcomes(t3: pd.DataFrame) -> str:
-    """How the handled requests ended; empty when none was handled."""
+def outcomes(t3: pd.DataFrame, last: pd.DataFrame | None = None) -> str:
+    """How the handled requests ended, with shares of （七）总计; empty when none was handled."""
     done = int(t3.loc["outcomes.total", tables.TOTAL])
     if done == 0:
         return ""
     counts = outcome_counts(t3)
-    parts = [f"{label}{counts[key]}件" for key, label in OUTCOME_GROUPS if counts[key]]
-    return f"本年度办结的{done}件申请中，" + "，".join(parts) + "。"
+    parts = [f"{label}{counts[key]}件，{share(counts[key], done)}" for key, label in OUTCOME_GROUPS if counts[key]]
+    return f"本年度办结申请{done}件{change(done, _total(last, 'outcomes.total'))}。其中，" + "；".join(parts) + "。"
 
 
-def review(params: BaseModel, t4: pd.DataFrame) -> str:
+def review(params: BaseModel, t4: pd.DataFrame, last: pd.DataFrame | None = None) -> str:
     """行政复议 and 行政诉讼 in one sentence; 诉讼 = the two 起诉 totals added (FORMAT.md)."""
     me = params.agency.self_name
-    reviews = int(t4.loc["review", tables.TOTAL])
-    suits = int(t4.loc["litigation_direct", tables.TOTAL] + t4.loc["litigation_after_review", tables.TOTAL])
+
+    def suits_of(frame: pd.DataFrame | None) -> int | None:
+        return None if frame is None else int(frame.loc[["litigation_direct", "litigation_after_review"],
+                                                        tables.TOTAL].sum())
+
+    reviews, suits = int(t4.loc["review", tables.TOTAL]), suits_of(t4)
+    last_reviews, last_suits = _total(last, "review"), suits_of(last)
     if reviews == 0 and suits == 0:
-        return f"本年度{me}未发生因政府信息公开引起的行政复议、行政诉讼案件。"
+        text = f"本年度{me}未发生因政府信息公开引起的行政复议、行政诉讼案件"
+        if last_reviews or last_suits:
+            text += f"（上年行政复议{last_reviews}件，行政诉讼{last_suits}件）"
+        return text + "。"
 
     def detail(rows: list[str]) -> str:
         sums = t4.loc[rows, tables.RESULT_KEYS].sum()
@@ -111,6 +144,57 @@ def review(params: BaseModel, t4: pd.DataFrame) -> str:
         return f"（{'，'.join(items)}）" if items else ""
 
     return (
-        f"本年度{me}发生因政府信息公开引起的行政复议{reviews}件{detail(['review'])}，"
-        f"行政诉讼{suits}件{detail(['litigation_direct', 'litigation_after_review'])}。"
+        f"本年度{me}发生因政府信息公开引起的行政复议{reviews}件{detail(['review'])}{change(reviews, last_reviews)}；"
+        f"行政诉讼{suits}件{detail(['litigation_direct', 'litigation_after_review'])}{change(suits, last_suits)}。"
     )
+
+
+# 表二 in words: one clause per non-zero row, by the kind of block.
+_TABLE2_CLAUSES = {
+    ("2019", "made"): "{row}新制作{made}件、新公开{published}件，对外公开总数{total_public}件",
+    ("2021", "issued"): "{row}制发{issued}件、废止{repealed}件，现行有效{in_force}件",
+    ("2019", "previous"): "{row}上一年项目{previous}项，本年增/减{change}项",
+    ("2019", "decisions"): "{row}处理决定{decisions}件",
+    ("2021", "decisions"): "{row}处理决定{decisions}件",
+    ("2021", "amount"): "{row}{amount}万元",
+    ("2019", "projects"): "{row}项目{projects}个，采购总金额{amount}万元",
+}
+
+
+def proactive_table(params: BaseModel, frame: pd.DataFrame, version: str,
+                    last: pd.DataFrame | None = None) -> str:
+    """表二 in one sentence: every non-zero row; 处理决定 and 收费 compared with last year."""
+    clauses = []
+    for (row, label), cells in frame.groupby(["row", "item"], sort=False):
+        values = dict(zip(cells["column"], cells["value"], strict=True))
+        if not any(values.values()):
+            continue
+        text_values = {k: tables.format_value(v) for k, v in values.items()}
+        parts = []
+        if "made" in values or "issued" in values:
+            parts.append(_TABLE2_CLAUSES[(version, "made" if "made" in values else "issued")])
+        if "previous" in values:
+            parts.append(_TABLE2_CLAUSES[("2019", "previous")])
+        if "projects" in values:
+            parts.append(_TABLE2_CLAUSES[("2019", "projects")])
+        elif "decisions" in values or "amount" in values:
+            parts.append(_TABLE2_CLAUSES[(version, "decisions" if "decisions" in values else "amount")])
+        clause = "，".join(p.format(row=label if i == 0 else "", **text_values) for i, p in enumerate(parts))
+        for col, unit in (("decisions", "件"), ("amount", "万元")):
+            if col in values and last is not None and "projects" not in values:
+                before = last[(last["row"] == row) & (last["column"] == col)]["value"]
+                if len(before):
+                    clause += change(values[col], before.iloc[0], unit)
+        clauses.append(clause)
+    if not clauses:
+        return "本年度表二各项均为0。"
+    return "本年度" + "；".join(clauses) + "。"
+
+
+def processing_fee(params: BaseModel) -> str:
+    """2021 format, part 六: the 信息处理费 line, stated even when nothing was collected."""
+    fee = params.processing_fee
+    me = params.agency.self_name
+    if not fee:
+        return f"{params.year}年，{me}未收取政府信息公开信息处理费。"
+    return f"{params.year}年，{me}依据《政府信息公开信息处理费管理办法》收取信息处理费{tables.format_value(fee)}元。"

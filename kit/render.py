@@ -111,20 +111,24 @@ def part_html(report, key: str) -> str:
     """One part (its heading, sentences, tables) followed by any extra part placed after it."""
     part = report.part(key)
     m = report.model
-    ctx = {"part": part, "model": m, "sentence": "", "table": ""}
+    ctx = {"part": part, "model": m, "sentence": "", "table": "", "fee": ""}
     if key == "overview":
-        ctx["figures"] = narrative.proactive(m) + narrative.requests(m, report.table3)
+        ctx["figures"] = narrative.proactive(m, report.previous) + narrative.requests(m, report.table3,
+                                                                                       report.last_table3)
     elif key == "proactive":
+        ctx["sentence"] = narrative.proactive_table(m, report.table2, report.spec.version, report.last_table2)
         ctx["table"] = Markup(table2_html(report))
     elif key == "requests":
-        ctx["sentence"] = narrative.outcomes(report.table3)
+        ctx["sentence"] = narrative.outcomes(report.table3, report.last_table3)
         ctx["table"] = Markup(table3_html(report))
     elif key == "review":
-        ctx["sentence"] = narrative.review(m, report.table4)
+        ctx["sentence"] = narrative.review(m, report.table4, report.last_table4)
         ctx["table"] = Markup(table4_html(report))
+    elif key == "other" and "processing_fee" in type(m).model_fields:
+        ctx["fee"] = narrative.processing_fee(m)
     html = render("part.html.j2", **ctx)
     for extra in report.extras_after(key):
-        html += render("part.html.j2", part=extra, model=m, sentence="", table="")
+        html += render("part.html.j2", part=extra, model=m, sentence="", table="", fee="")
     return html
 
 

@@ -79,6 +79,18 @@ class Report:
     def table4(self) -> pd.DataFrame:
         return tables.table4_frame(self.model)
 
+    @cached_property
+    def last_table2(self) -> pd.DataFrame | None:
+        return None if self.previous is None else tables.table2_frame(self.previous, spec_of(self.previous))
+
+    @cached_property
+    def last_table3(self) -> pd.DataFrame | None:
+        return None if self.previous is None else tables.table3_frame(self.previous, spec_of(self.previous))
+
+    @cached_property
+    def last_table4(self) -> pd.DataFrame | None:
+        return None if self.previous is None else tables.table4_frame(self.previous)
+
 
 def load_report(params_file: str | Path, data: dict[str, Any] | None = None,
                 previous: dict[str, Any] | None = None, previous_file_name: str | None = None) -> Report:

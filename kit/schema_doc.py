@@ -45,7 +45,8 @@ def _describe(annotation: Any, metadata: list[Any]) -> tuple[str, type[BaseModel
     args = _args(annotation)
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
-        extra = [m for a in args[1:] for m in (a.metadata if isinstance(a, FieldInfo) else [a])]
+        extra = [m for a in args[1:] for m in
+                 ([*a.metadata, *([a.description] if a.description else [])] if isinstance(a, FieldInfo) else [a])]
         return _describe(args[0], [*metadata, *extra])
     if origin in (typing.Union, types.UnionType):
         inner = [a for a in args if a is not type(None)]
@@ -66,7 +67,8 @@ def _describe(annotation: Any, metadata: list[Any]) -> tuple[str, type[BaseModel
     if annotation is int:
         return "整数" + (bounds or "（可为负）"), None, False
     if annotation is Decimal:
-        return "数字（万元）" + bounds, None, False
+        unit = next((m for m in metadata if isinstance(m, str)), "")
+        return f"数字（{unit}）" + bounds if unit else "数字" + bounds, None, False
     if annotation is str:
         return "文本", None, False
     return getattr(annotation, "__name__", str(annotation)), None, False
@@ -75,7 +77,7 @@ def _describe(annotation: Any, metadata: list[Any]) -> tuple[str, type[BaseModel
 def walk(model: type[BaseModel], prefix: tuple[str, ...] = (), labels: tuple[str, ...] = ()) -> Iterator[FieldDoc]:
     """Every field of ``model``, depth first, in declaration order."""
     for name, info in model.model_fields.items():
-        text, sub, is_list = _describe(info.annotation, list(info.metadata))
+        text, sub, is_list = _describe(info.annotation, [*info.metadata, *([info.description] if info.description else [])])
         default = None if info.default is PydanticUndefined else info.default
         title = info.title or ""
         path_labels = (*labels, *title.split(" › ")) if title else labels

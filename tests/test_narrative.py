@@ -80,14 +80,15 @@ def test_outcome_subtotals_the_table_does_not_print():
     t3 = balanced().table3
     assert narrative.outcome_counts(t3) == {"granted": 6, "partial": 1, "refused": 1, "unavailable": 3,
                                             "not_processed": 1, "other": 0}
-    assert narrative.outcomes(t3) == ("本年度办结的12件申请中，予以公开6件，部分公开1件，不予公开1件，无法提供3件，"
-                                      "不予处理1件。")
+    # N2: shares over （七）总计 (12)
+    assert narrative.outcomes(t3) == ("本年度办结申请12件。其中，予以公开6件，占50.0%；部分公开1件，占8.3%；"
+                                      "不予公开1件，占8.3%；无法提供3件，占25.0%；不予处理1件，占8.3%。")
 
 
 def test_review_sentence_adds_both_litigation_totals():
     r = balanced()
     assert narrative.review(r.model, r.table4) == (
-        "本年度我局发生因政府信息公开引起的行政复议2件（结果维持1件，尚未审结1件），行政诉讼1件（结果纠正1件）。")
+        "本年度我局发生因政府信息公开引起的行政复议2件（结果维持1件，尚未审结1件）；行政诉讼1件（结果纠正1件）。")
 
 
 def test_review_sentence_when_none():
@@ -122,3 +123,47 @@ def test_deadline_follows_from_the_kind(kind, year, text):
     data = minimal(year)
     data["agency"]["kind"] = kind
     assert narrative.deadline(validate_data(data, "f.yaml").model) == text
+
+
+@pytest.mark.parametrize(
+    ("now", "before", "unit", "text"),
+    [(15, 12, "件", "，较上年增加3件，增长25.0%"), (9, 12, "件", "，较上年减少3件，下降25.0%"),
+     (5, 5, "件", "，与上年持平"), (4, 0, "件", "，上年为0件"), (4, None, "件", ""),
+     (14571, 2645, "条", "，较上年增加11926条，增长450.9%")],
+)
+def test_year_over_year_change(now, before, unit, text):
+    assert narrative.change(now, before, unit) == text
+
+
+def test_year_over_year_in_the_2022_report():
+    from tests.conftest import ROOT
+
+    r = load_report(ROOT / "params" / "pingtan" / "2022.yaml")
+    assert r.previous is not None
+    assert narrative.requests(r.model, r.table3, r.last_table3) == (
+        "本年度我区共收到政府信息公开申请74件（其中自然人71件，法人或其他组织3件），较上年增加4件，增长5.7%，"
+        "上年结转1件；办结75件，结转下年度继续办理0件。")
+    assert narrative.review(r.model, r.table4, r.last_table4) == (
+        "本年度我区发生因政府信息公开引起的行政复议2件（结果纠正1件，其他结果1件），较上年减少1件，下降33.3%；"
+        "行政诉讼1件（结果维持1件），较上年减少11件，下降91.7%。")
+    assert narrative.proactive(r.model, r.previous) == "2022年，我区主动公开信息14571条，较上年增加11926条，增长450.9%。"
+    assert narrative.proactive_table(r.model, r.table2, "2021", r.last_table2) == (
+        "本年度行政规范性文件制发88件、废止55件，现行有效698件；行政许可处理决定10690件，较上年增加8397件，增长366.2%；"
+        "行政处罚处理决定2113件，较上年增加831件，增长64.8%；"
+        "行政事业性收费9116.36万元，较上年减少15135.951082万元，下降62.4%。")
+
+
+def test_seed_table2_sentence():
+    r = load_report(SEED_PARAMS)
+    assert narrative.proactive_table(r.model, r.table2, "2019") == "本年度政府集中采购项目2个，采购总金额3万元。"
+
+
+@pytest.mark.parametrize(("fee", "text"), [(0, "2022年，我局未收取政府信息公开信息处理费。"),
+                                           (150, "2022年，我局依据《政府信息公开信息处理费管理办法》收取信息处理费150元。")])
+def test_2021_format_always_states_the_processing_fee(fee, text):
+    m = validate_data(minimal(2022, processing_fee=fee), "f.yaml").model
+    assert narrative.processing_fee(m) == text
+
+
+def test_2019_format_has_no_processing_fee_field():
+    assert validate_data(minimal(2020, processing_fee=0), "f.yaml").errors[0].message.startswith("未知的键")
