@@ -49,11 +49,11 @@ def report_dir(agency_id: str, year: int, root: Path | None = None) -> Path:
 def relative_to_root(path: Path) -> str:
     """A path as the kit names it: relative to the project root when inside it,
     else relative to the working directory (or absolute when it is not below it)."""
-    path = Path(path).resolve()
+    path = Path(os.path.abspath(path))  # normalised, but a published report's link is not followed
     try:
         return path.relative_to(project_root()).as_posix()
     except ValueError:
         try:
-            return path.relative_to(Path.cwd().resolve()).as_posix()
+            return path.relative_to(Path(os.path.abspath(Path.cwd()))).as_posix()
         except ValueError:
             return path.as_posix()

@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from kit import formats, narrative, tables
+from kit import charts, formats, narrative, tables
 from kit.formats import FormatSpec
 from kit.paths import TEMPLATES_DIR
 
@@ -111,24 +111,27 @@ def part_html(report, key: str) -> str:
     """One part (its heading, sentences, tables) followed by any extra part placed after it."""
     part = report.part(key)
     m = report.model
-    ctx = {"part": part, "model": m, "sentence": "", "table": "", "fee": ""}
+    ctx = {"part": part, "model": m, "sentence": "", "table": "", "fee": "", "charts": ""}
     if key == "overview":
         ctx["figures"] = narrative.proactive(m, report.previous) + narrative.requests(m, report.table3,
                                                                                        report.last_table3)
     elif key == "proactive":
         ctx["sentence"] = narrative.proactive_table(m, report.table2, report.spec.version, report.last_table2)
+        ctx["charts"] = Markup(charts.proactive_categories(m))
         ctx["table"] = Markup(table2_html(report))
     elif key == "requests":
         ctx["sentence"] = narrative.outcomes(report.table3, report.last_table3)
+        ctx["charts"] = Markup(charts.outcome_mix(report.table3) + charts.requests_trend(report))
         ctx["table"] = Markup(table3_html(report))
     elif key == "review":
         ctx["sentence"] = narrative.review(m, report.table4, report.last_table4)
+        ctx["charts"] = Markup(charts.review_trend(report))
         ctx["table"] = Markup(table4_html(report))
     elif key == "other" and "processing_fee" in type(m).model_fields:
         ctx["fee"] = narrative.processing_fee(m)
     html = render("part.html.j2", **ctx)
     for extra in report.extras_after(key):
-        html += render("part.html.j2", part=extra, model=m, sentence="", table="", fee="")
+        html += render("part.html.j2", part=extra, model=m, sentence="", table="", fee="", charts="")
     return html
 
 

@@ -1,0 +1,139 @@
+"""Charts where a reader would rather look than read: matplotlib SVG inside the page.
+
+Text stays text (``svg.fonttype: none``) so the reader's browser draws the Chinese
+with its own fonts; ids are salted and the date left out, so the bytes are the same
+on every run. Each chart is a ``<figure>`` with an alt text that carries its figures.
+Matplotlib is imported on first use, through its object API (no pyplot, no backend
+switching inside the kernel).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+from html import escape
+
+from kit import narrative, tables
+
+CJK_SANS = ["Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", "WenQuanYi Micro Hei",
+            "Heiti SC", "DejaVu Sans"]
+RC = {"svg.fonttype": "none", "svg.hashsalt": "kit-report", "font.family": "sans-serif", "font.sans-serif": CJK_SANS,
+      "font.size": 10, "axes.spines.top": False, "axes.spines.right": False, "axes.unicode_minus": False}
+INK, ACCENT, LIGHT = "#333333", "#8c1c13", "#c9a27e"
+
+
+def _svg(draw) -> str:
+    """Run ``draw(fig)`` under the kit's rc settings and return the inline SVG markup."""
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure
+
+    with rc_context(RC), warnings.catch_warnings():
+        # Glyph metrics may be missing where no CJK font is installed; the browser draws the text anyway.
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font")
+        fig = Figure(layout="constrained")
+        draw(fig)
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg", metadata={"Date": None})
+    svg = buf.getvalue()
+    svg = svg[svg.index("<svg"):]  # drop the XML declaration and doctype: inline SVG
+    # Inline SVG in HTML needs no namespace declarations, and the RDF metadata block only names
+    # vocabularies by URL: neither belongs on a page that references no network address.
+    svg = re.sub(r'\s+xmlns(?::\w+)?="[^"]*"', "", svg)
+    svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, flags=re.S)
+    return re.sub(r'<svg([^>]*?) width="[\d.]+pt" height="[\d.]+pt"', r'<svg\1 class="chart-svg"', svg, count=1)
+
+
+def _figure(svg: str, alt: str, caption: str) -> str:
+    return (f'<figure class="chart" role="img" aria-label="{escape(alt)}">{svg}'
+            f"<figcaption>{escape(caption)}</figcaption></figure>")
+
+
+def _barh(labels: list[str], values: list[int], unit: str, color: str = ACCENT):
+    def draw(fig) -> None:
+        fig.set_size_inches(6.4, 0.38 * len(labels) + 0.7)
+        ax = fig.subplots()
+        y = list(range(len(labels)))[::-1]
+        ax.barh(y, values, color=color, height=0.6)
+        ax.set_yticks(y, labels)
+        ax.tick_params(axis="y", length=0)
+        ax.set_xlim(0, max(values) * 1.18)
+        for yi, v in zip(y, values, strict=True):
+            ax.text(v, yi, f" {v}{unit}", va="center", color=INK)
+        ax.set_xticks([])
+        ax.spines["bottom"].set_visible(False)
+
+    return draw
+
+
+def proactive_categories(params) -> str:
+    """主动公开 by category; empty when no category has a figure."""
+    cats = [c for c in params.overview.proactive.categories if c.count]
+    if not cats:
+        return ""
+    labels, values = [c.name for c in cats], [c.count for c in cats]
+    alt = "主动公开信息类别：" + "，".join(f"{n}{v}条" for n, v in zip(labels, values, strict=True))
+    return _figure(_svg(_barh(labels, values, "条")), alt, f"图：{params.year}年主动公开信息（按类别，共{sum(values)}条）")
+
+
+def outcome_mix(t3) -> str:
+    """How handled requests ended (the sub-totals the table doesn't print); empty when none."""
+    counts = narrative.outcome_counts(t3)
+    done = int(t3.loc["outcomes.total", tables.TOTAL])
+    if not done:
+        return ""
+    pairs = [(label, counts[key]) for key, label in narrative.OUTCOME_GROUPS]
+    alt = f"办理结果（共{done}件）：" + "，".join(f"{label}{v}件" for label, v in pairs)
+    return _figure(_svg(_barh([p[0] for p in pairs], [p[1] for p in pairs], "件")), alt,
+                   f"图：本年度办理结果（共{done}件）")
+
+
+def trend(years: list[int], series: dict[str, list[int]], caption: str) -> str:
+    """Grouped bars of a few totals over the years known; empty for a single year or all zeros."""
+    if len(years) < 2 or not any(v for values in series.values() for v in values):
+        return ""
+
+    def draw(fig) -> None:
+        fig.set_size_inches(6.4, 2.6)
+        ax = fig.subplots()
+        width = 0.8 / len(years)
+        names = list(series)
+        for i, year in enumerate(years):
+            xs = [j + (i - (len(years) - 1) / 2) * width for j in range(len(names))]
+            values = [series[n][i] for n in names]
+            ax.bar(xs, values, width=width * 0.92, color=[LIGHT, ACCENT][i % 2] if len(years) == 2 else None,
+                   label=f"{year}年")
+            for x, v in zip(xs, values, strict=True):
+                ax.text(x, v, str(v), ha="center", va="bottom", color=INK, fontsize=9)
+        ax.set_xticks(range(len(names)), names)
+        ax.tick_params(axis="x", length=0)
+        ax.set_yticks([])
+        ax.spines["left"].set_visible(False)
+        ax.set_ylim(0, max(max(v) for v in series.values()) * 1.2 or 1)
+        ax.legend(frameon=False, ncols=len(years), loc="upper right")
+
+    alt = caption + "：" + "；".join(
+        f"{name}" + "，".join(f"{y}年{v}件" for y, v in zip(years, values, strict=True))
+        for name, values in series.items())
+    return _figure(_svg(draw), alt, caption)
+
+
+def requests_trend(report) -> str:
+    if report.previous is None:
+        return ""
+    frames = [report.last_table3, report.table3]
+    return trend([report.previous.year, report.model.year],
+                 {"新收申请": [int(f.loc["new", tables.TOTAL]) for f in frames],
+                  "办结": [int(f.loc["outcomes.total", tables.TOTAL]) for f in frames]},
+                 "图：依申请公开与上年比较")
+
+
+def review_trend(report) -> str:
+    if report.previous is None:
+        return ""
+    frames = [report.last_table4, report.table4]
+    suits = ["litigation_direct", "litigation_after_review"]
+    return trend([report.previous.year, report.model.year],
+                 {"行政复议": [int(f.loc["review", tables.TOTAL]) for f in frames],
+                  "行政诉讼": [int(f.loc[suits, tables.TOTAL].sum()) for f in frames]},
+                 "图：行政复议、行政诉讼与上年比较")
