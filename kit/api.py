@@ -16,13 +16,14 @@ from pathlib import Path
 
 import nbformat
 
-from kit import __version__, execute, export, inputs, paths, provenance, publish
+from kit import __version__, execute, export, inputs, paths, pdf, provenance, publish
 from kit.exceptions import ExecutionError, Problem
 from kit.narrative import deadline, title
 from kit.validate import Validated, previous_file, validate_file
 
 NOTEBOOK_NAME = "report.ipynb"
 HTML_NAME = "report.html"
+PDF_NAME = "report.pdf"
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class RunOptions:
     kernel_name: str = execute.KERNEL_NAME
     timeout: int | None = 600
     generated_on: str | None = None  # the report's generation date (an input: kit verify re-uses it)
+    pdf: bool = False  # also report.pdf, printed by headless Chromium
 
 
 @dataclass
@@ -49,11 +51,12 @@ class Plan:
     def key(self) -> str:
         return inputs.inputs_key(self.inputs)
 
-    def unchanged(self) -> bool:
-        """Published already from exactly these inputs (and still complete)."""
+    def unchanged(self, pdf: bool = False) -> bool:
+        """Published already from exactly these inputs (and still complete, with its PDF if asked)."""
         record = publish.read_record(self.dest)
+        names = [HTML_NAME, NOTEBOOK_NAME] + ([PDF_NAME] if pdf else [])
         return (record is not None and record.get("inputs_key") == self.key
-                and (self.dest / HTML_NAME).exists() and (self.dest / NOTEBOOK_NAME).exists())
+                and all((self.dest / name).exists() for name in names))
 
 
 @dataclass
@@ -121,11 +124,14 @@ def execute_plan(p: Plan, options: RunOptions, started: float | None = None) -> 
     run = run_record(p, options, begin, end)
     annotate(nb, p.dest, run)
     html = export.to_html(nb)
-    publish.publish(dest, {
+    files = {
         NOTEBOOK_NAME: nbformat.writes(nb).encode(),
         HTML_NAME: html.encode(),
         publish.RECORD_NAME: json.dumps({**run, "status": "published"}, ensure_ascii=False, indent=1).encode(),
-    })
+    }
+    if options.pdf:
+        files[PDF_NAME] = pdf.html_to_pdf(html)
+    publish.publish(dest, files)
     failed_notebook_path(dest).unlink(missing_ok=True)
     return RunResult(validated.file, dest / HTML_NAME, dest / NOTEBOOK_NAME, time.perf_counter() - started,
                      validated.warnings)

@@ -96,7 +96,7 @@ def prepare(path: Path, options: RunOptions, force: bool = False) -> Plan | Outc
                        warnings=tuple(str(q) for q in exc.problems if q.severity == "warning"))
     except KitError as exc:  # unreadable YAML, a bad agency id …
         return Outcome(**base, status="invalid", message=str(exc), errors=(str(exc),))
-    if not force and p.unchanged():
+    if not force and p.unchanged(pdf=options.pdf):
         return Outcome(**_described(p), status="unchanged", warnings=tuple(str(w) for w in p.validated.warnings))
     return p
 

@@ -31,6 +31,7 @@ def _svg(draw) -> str:
     with rc_context(RC), warnings.catch_warnings():
         # Glyph metrics may be missing where no CJK font is installed; the browser draws the text anyway.
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font")
+        warnings.filterwarnings("ignore", message=r"constrained_layout not applied")
         fig = Figure(layout="constrained")
         draw(fig)
         buf = io.StringIO()
@@ -41,6 +42,8 @@ def _svg(draw) -> str:
     # vocabularies by URL: neither belongs on a page that references no network address.
     svg = re.sub(r'\s+xmlns(?::\w+)?="[^"]*"', "", svg)
     svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, flags=re.S)
+    # matplotlib's one style rule (*{stroke-linejoin…}) would apply page-wide: the page's CSS scopes it instead.
+    svg = re.sub(r"\s*<defs>\s*<style[^>]*>[^<]*</style>\s*</defs>", "", svg)
     return re.sub(r'<svg([^>]*?) width="[\d.]+pt" height="[\d.]+pt"', r'<svg\1 class="chart-svg"', svg, count=1)
 
 
@@ -49,7 +52,13 @@ def _figure(svg: str, alt: str, caption: str) -> str:
             f"<figcaption>{escape(caption)}</figcaption></figure>")
 
 
+def _short(label: str, limit: int = 14) -> str:
+    """A category name short enough for an axis (the alt text keeps it whole)."""
+    return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
 def _barh(labels: list[str], values: list[int], unit: str, color: str = ACCENT):
+    labels = [_short(label) for label in labels]
     def draw(fig) -> None:
         fig.set_size_inches(6.4, 0.38 * len(labels) + 0.7)
         ax = fig.subplots()

@@ -23,6 +23,7 @@ def run_options(func):
     """The options of RunOptions, shared by ``kit run`` and ``kit batch`` (same names as the library's)."""
     func = click.option("--timeout", type=int, default=600, show_default=True,
                         help="每个单元格的时间上限（秒）")(func)
+    func = click.option("--pdf", is_flag=True, help="同时用无头 Chromium 生成 report.pdf（A4）")(func)
     return click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=None,
                         help="输出根目录（默认：项目的 output/）")(func)
 
@@ -36,12 +37,12 @@ def main() -> None:
 @main.command()
 @click.argument("params_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @run_options
-def run(params_file: Path, output: Path | None, timeout: int) -> None:
+def run(params_file: Path, output: Path | None, timeout: int, pdf: bool) -> None:
     """执行一个单位一个年度的报告：PARAMS_FILE → output/<单位>/<年度>/report.html"""
     from kit.api import RunOptions, run_report
 
     try:
-        result = run_report(params_file, RunOptions(output=output, timeout=timeout))
+        result = run_report(params_file, RunOptions(output=output, timeout=timeout, pdf=pdf))
     except KitError as exc:
         _fail(exc)
     for w in result.warnings:
@@ -58,8 +59,8 @@ def run(params_file: Path, output: Path | None, timeout: int) -> None:
 @click.option("--force", is_flag=True, help="输入没有变化的报告也重新生成")
 @click.option("--workers", type=int, default=None, help="同时运行的报告数（默认：CPU 核数）")
 @click.option("--scheduler", metavar="ADDRESS", default=None, help="在 Dask 集群上运行（需要 kit[dask]）")
-def batch(params_dir: Path | None, output: Path | None, timeout: int, force: bool, workers: int | None,
-          scheduler: str | None) -> None:
+def batch(params_dir: Path | None, output: Path | None, timeout: int, pdf: bool, force: bool,
+          workers: int | None, scheduler: str | None) -> None:
     """重新生成 PARAMS_DIR（默认 params/）下每个单位每个年度的报告；某个失败不影响其他。"""
     from contextlib import nullcontext
 
@@ -89,7 +90,7 @@ def batch(params_dir: Path | None, output: Path | None, timeout: int, force: boo
 
     try:
         with (dask_executor(scheduler) if scheduler else nullcontext(None)) as executor, progress:
-            result = run_batch(params_dir, RunOptions(output=output, timeout=timeout), force=force,
+            result = run_batch(params_dir, RunOptions(output=output, timeout=timeout, pdf=pdf), force=force,
                                executor=executor, workers=workers, on_start=started, on_outcome=report)
     except KitError as exc:
         _fail(exc)

@@ -1,0 +1,45 @@
+"""report.pdf: the published page printed by headless Chromium (Debian's ``chromium``).
+
+Chromium honours the page's A4 print stylesheet (margins, page numbers, rows kept
+whole). It runs with the network off, like a reader's offline copy. Chinese needs a
+CJK font on the machine (Debian's ``fonts-noto-cjk``; ``.ci/run`` installs it).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from kit.exceptions import ExportError
+
+CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "chrome")
+FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--disable-extensions", "--disable-quic",
+         "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=127.0.0.1:9", "--no-pdf-header-footer")
+
+
+def chromium() -> str:
+    for name in CANDIDATES:
+        found = shutil.which(name)
+        if found:
+            return found
+    raise ExportError("生成 PDF 需要 Chromium：请安装 Debian 的 chromium 和 fonts-noto-cjk（apt-get install chromium "
+                      "fonts-noto-cjk）")
+
+
+def html_to_pdf(html: str, timeout: int = 180) -> bytes:
+    """Print ``html`` (a self-contained page) to PDF bytes."""
+    with tempfile.TemporaryDirectory(prefix="kit-pdf-") as tmp:
+        src, out = Path(tmp) / "report.html", Path(tmp) / "report.pdf"
+        src.write_text(html, encoding="utf-8")
+        cmd = [chromium(), *FLAGS, f"--user-data-dir={tmp}/profile", f"--print-to-pdf={out}", src.as_uri()]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            raise ExportError(f"Chromium 生成 PDF 超时（{timeout} 秒）") from None
+        if not out.exists() or out.stat().st_size == 0:
+            tail = (proc.stderr or "").strip().splitlines()[-3:]
+            raise ExportError(f"Chromium 未能生成 PDF（退出码 {proc.returncode}）：{' | '.join(tail)}")
+        return out.read_bytes()
