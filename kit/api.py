@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from kit import __version__, execute, export, inputs, paths, pdf, provenance, publish
+from kit import __version__, execute, export, forkserver, inputs, paths, pdf, provenance, publish
 from kit.exceptions import ExecutionError, Problem
 from kit.narrative import deadline, title
 from kit.validate import Validated, previous_file, validate_file
@@ -155,6 +155,8 @@ def run_record(p: Plan, options: RunOptions, begin: datetime, end: datetime) -> 
         "git_commit": provenance.git_commit(),
         "libraries": provenance.library_versions(),
         "kernel": options.kernel_name,
+        "kernel_forked": bool(forkserver.LAST_LAUNCH.get("forked")),
+        "kernel_note": forkserver.LAST_LAUNCH.get("reason"),
         "started_utc": begin.isoformat(timespec="seconds"),
         "ended_utc": end.isoformat(timespec="seconds"),
         "generated_on": options.generated_on or provenance.generation_date(),

@@ -22,6 +22,7 @@ from pathlib import Path
 from kit import narrative, paths, publish, render
 from kit.api import Plan, RunOptions, execute_plan, plan
 from kit.exceptions import KitError, ValidationFailed
+from kit.forkserver import ForkServer
 
 STATUS_LABELS = {"published": "已发布", "unchanged": "未变化（未重新生成）", "failed": "失败", "invalid": "参数无效"}
 LOCK_NAME = ".kit-batch.lock"
@@ -150,7 +151,7 @@ def default_executor(workers: int | None = None) -> Executor:
 
 
 def run_batch(root: Path | None = None, options: RunOptions | None = None, *, force: bool = False,
-              executor: Executor | None = None, workers: int | None = None,
+              executor: Executor | None = None, workers: int | None = None, kernel: str = "fork",
               on_start: Callable[[int], None] | None = None,
               on_outcome: Callable[[Outcome], None] | None = None) -> BatchResult:
     """Run every report under ``root`` (default ``params/``) and write ``output/index.html``."""
@@ -178,6 +179,7 @@ def run_batch(root: Path | None = None, options: RunOptions | None = None, *, fo
                 todo.append(prepared)
         if todo:
             own = executor is None
+            server = fork_server(kernel if own else "stock")  # a Dask cluster's workers are elsewhere
             pool = executor or default_executor(min(workers or os.cpu_count() or 1, len(todo)))
             try:
                 futures = {pool.submit(run_one, str(p.params_file.resolve()), options): p for p in todo}
@@ -191,10 +193,23 @@ def run_batch(root: Path | None = None, options: RunOptions | None = None, *, fo
             finally:
                 if own:
                     pool.shutdown(wait=True, cancel_futures=True)
+                if server is not None:
+                    server.__exit__(None, None, None)
         result.outcomes.sort(key=lambda o: (o.agency, o.year, o.params_file))
         result.index = output / INDEX_NAME
         publish.write_atomic(result.index, render.index_html(result.outcomes).encode())
     return result
+
+
+def fork_server(kernel: str) -> ForkServer | None:
+    """Start the batch's fork server (entered: its address is in the environment the workers
+    inherit); None for stock kernels or when it can't start (the kernels are then stock)."""
+    if kernel != "fork":
+        return None
+    try:
+        return ForkServer().__enter__()
+    except (OSError, RuntimeError):
+        return None
 
 
 @contextmanager

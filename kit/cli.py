@@ -59,8 +59,10 @@ def run(params_file: Path, output: Path | None, timeout: int, pdf: bool) -> None
 @click.option("--force", is_flag=True, help="输入没有变化的报告也重新生成")
 @click.option("--workers", type=int, default=None, help="同时运行的报告数（默认：CPU 核数）")
 @click.option("--scheduler", metavar="ADDRESS", default=None, help="在 Dask 集群上运行（需要 kit[dask]）")
+@click.option("--kernel", type=click.Choice(["fork", "stock"]), default="fork", show_default=True,
+              help="fork：内核由预载了依赖的 fork 服务器派生（更快）；stock：每个报告标准启动内核")
 def batch(params_dir: Path | None, output: Path | None, timeout: int, pdf: bool, force: bool,
-          workers: int | None, scheduler: str | None) -> None:
+          workers: int | None, scheduler: str | None, kernel: str) -> None:
     """重新生成 PARAMS_DIR（默认 params/）下每个单位每个年度的报告；某个失败不影响其他。"""
     from contextlib import nullcontext
 
@@ -91,7 +93,8 @@ def batch(params_dir: Path | None, output: Path | None, timeout: int, pdf: bool,
     try:
         with (dask_executor(scheduler) if scheduler else nullcontext(None)) as executor, progress:
             result = run_batch(params_dir, RunOptions(output=output, timeout=timeout, pdf=pdf), force=force,
-                               executor=executor, workers=workers, on_start=started, on_outcome=report)
+                               executor=executor, workers=workers, kernel=kernel, on_start=started,
+                               on_outcome=report)
     except KitError as exc:
         _fail(exc)
     click.echo(f"共 {len(result.outcomes)} 个报告：已发布 {result.count('published')}，未变化 {result.count('unchanged')}，"

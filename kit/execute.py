@@ -15,6 +15,7 @@ from papermill.exceptions import PapermillExecutionError
 from papermill.translators import PythonTranslator, papermill_translators
 
 from kit.exceptions import ExecutionError
+from kit import forkserver
 from kit.kernel import IPCKernelManager
 
 KERNEL_NAME = "python3"
@@ -43,6 +44,8 @@ def execute(notebook: Path, output_path: Path, parameters: dict[str, Any], *, fi
     A failing cell raises :class:`ExecutionError`; the failed notebook (with the error
     marked by papermill) is left at ``output_path`` for a reviewer to open.
     """
+    forkserver.LAST_LAUNCH.clear()
+    forkserver.LAST_LAUNCH.update(forked=False, reason="单独运行（没有 fork 服务器）")
     papermill_translators.register("python", ReadableTranslator)
     # papermill saves the notebook at every cell start and end; nbformat's default jsonschema
     # validation makes each save ~8x slower than fastjsonschema (an nbformat dependency).

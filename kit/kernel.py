@@ -12,10 +12,32 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import uuid
 import weakref
 from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning import LocalProvisioner
+
+from kit import forkserver
+
+
+class ForkProvisioner(LocalProvisioner):
+    """A jupyter_client provisioner that asks the batch's fork server for the kernel process,
+    and launches a stock one where the server can't serve (recording why)."""
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any):
+        env = dict(kwargs.get("env") or os.environ)
+        cwd = str(kwargs.get("cwd") or os.getcwd())
+        got = forkserver.launch(cmd, env, cwd, os.path.join(self.parent.socket_dir, "kernel.log"))
+        if isinstance(got, str):
+            forkserver.LAST_LAUNCH.update(forked=False, reason=got)
+            return await super().launch_kernel(cmd, **kwargs)
+        forkserver.LAST_LAUNCH.update(forked=True, reason=None)
+        self.process = got
+        self.pid = self.pgid = got.pid  # the child calls setsid(): its own process group
+        self.cwd = cwd
+        return self.connection_info
 
 
 class IPCKernelManager(AsyncKernelManager):
@@ -30,7 +52,15 @@ class IPCKernelManager(AsyncKernelManager):
         kwargs.setdefault("ip", os.path.join(self.socket_dir, "kernel-ipc"))
         super().__init__(**kwargs)
 
+    async def _async_pre_start_kernel(self, **kw: Any):
+        if self.provisioner is None and os.environ.get(forkserver.ADDRESS_ENV):
+            self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
+            self.provisioner = ForkProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
+        return await super()._async_pre_start_kernel(**kw)
+
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+        # the same hash seed for stock and forked kernels (a fork shares its server's)
+        kw["env"] = {**(kw.get("env") or os.environ), "PYTHONHASHSEED": forkserver.HASH_SEED}
         with open(os.path.join(self.socket_dir, "kernel.log"), "ab") as log:  # the child keeps its own copy
             kw.setdefault("stdout", log)
             kw.setdefault("stderr", log)

@@ -1,0 +1,296 @@
+"""Forked kernels: a fresh kernel per report without paying Python's start-up and imports.
+
+A fork server, one per batch, imports the passive modules every report needs
+(ipykernel, IPython, numpy, pandas, matplotlib, the kit) and then forks one child
+per kernel. The child — not the server — builds the kernel (zmq context, sockets,
+IPython shell) from the connection file jupyter_client wrote, so nothing that runs
+threads or holds sockets crosses the fork. Each report still gets a process of its
+own: no state crosses reports.
+
+Guards keep a forked kernel as fresh as a stock one; where one can't be met the
+stock kernel is used and the reason recorded:
+
+* numpy's and ``random``'s global state are reseeded in the child;
+* a ``matplotlibrc`` or a module in the kernel's working directory that would shadow
+  a preloaded package → stock kernel;
+* environment variables read at import time (PYTHON*, MPL*, thread counts, locale, …)
+  that differ from the server's → stock kernel;
+* the kernel watches the fork server as its parent (it dies with the batch), is
+  interrupted and shut down by signals like a stock kernel, and leaves through normal
+  interpreter shutdown (files flushed);
+* the server's listening socket is closed through its Python object in the child;
+  stdin is a closed pipe, as for a stock kernel; ``PYTHONHASHSEED`` is pinned to 0 for
+  both kinds of kernel; matplotlib's inline backend is not preloaded (only
+  ``matplotlib`` itself, never ``pyplot``).
+
+The server is a jupyter_client kernel *provisioner* on the worker side
+(:class:`ForkProvisioner`), so papermill and nbclient run unchanged; the kernelspec
+stays ``python3``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HASH_SEED = "0"
+ADDRESS_ENV = "KIT_FORK_SERVER"
+PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "IPython", "numpy", "pandas", "matplotlib",
+           "matplotlib.figure", "matplotlib.backends.backend_svg", "pydantic", "jinja2", "markdown_it", "yaml",
+           "kit", "kit.charts", "kit.render", "kit.report")
+# Top-level names a file or folder in the kernel's working directory must not shadow.
+SHADOWED = ("ipykernel", "IPython", "numpy", "pandas", "matplotlib", "pydantic", "jinja2", "markdown_it", "yaml",
+            "kit", "zmq", "tornado", "traitlets", "jupyter_client", "jupyter_core", "pyparsing", "dateutil", "pytz")
+IMPORT_TIME_ENV = ("PYTHON", "MPL", "OMP_", "OPENBLAS", "MKL_", "NUMEXPR", "NUMPY", "PANDAS", "LANG", "LC_", "TZ",
+                   "HOME", "XDG_", "JUPYTER", "IPYTHON", "VIRTUAL_ENV", "PATH")
+
+
+def _import_time_env(env: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in env.items() if k.startswith(IMPORT_TIME_ENV)}
+
+
+def refusal(cwd: str, env: dict[str, str], server_env: dict[str, str]) -> str | None:
+    """Why a kernel for ``cwd``/``env`` must not be forked from this server (None: it may)."""
+    folder = Path(cwd)
+    if (folder / "matplotlibrc").exists():
+        return f"工作目录 {cwd} 含有 matplotlibrc"
+    for name in SHADOWED:
+        if (folder / f"{name}.py").exists() or (folder / name).is_dir():
+            return f"工作目录 {cwd} 含有会遮蔽已预载模块的 {name}"
+    mine, theirs = _import_time_env(server_env), _import_time_env(env)
+    if mine != theirs:
+        changed = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
+        return f"环境变量与 fork 服务器不同：{', '.join(changed)}"
+    return None
+
+
+# --------------------------------------------------------------------------- server
+
+
+class _ChildDone(BaseException):
+    """Unwinds a forked child out of the server's loop to a normal interpreter exit."""
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+def _reap(exit_codes: dict[int, int]) -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        exit_codes[pid] = os.waitstatus_to_exitcode(status)
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGKILL this process when the batch that started it dies."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _run_child(request: dict, server_pid: int) -> int:
+    """In the forked child: become a fresh kernel process, run the kernel, return its exit code."""
+    os.setsid()  # a process group of its own, like a stock kernel (interrupts go to it alone)
+    for sig in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    read, write = os.pipe()  # stdin: a closed pipe
+    os.close(write)
+    os.dup2(read, 0)
+    os.close(read)
+    log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+    random.seed()
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed()  # numpy's global state: fresh, as in a new process
+    sys.path[0:0] = [request["cwd"]] if request["cwd"] not in sys.path else []
+    argv = request["argv"]
+    sys.argv = [argv[0], *argv[argv.index("ipykernel_launcher") + 1:]] if "ipykernel_launcher" in argv else argv
+    from ipykernel.kernelapp import IPKernelApp
+
+    app = IPKernelApp.instance()
+    app.initialize([*sys.argv[1:], f"--IPKernelApp.parent_handle={server_pid}"])
+    try:
+        app.start()
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+def serve(address: str) -> None:
+    """The fork server's loop: one JSON request per connection."""
+    _die_with_parent()
+    parent = os.getppid()
+    for name in PRELOAD:
+        __import__(name)
+    server_env = dict(os.environ)
+    exit_codes: dict[int, int] = {}
+    signal.signal(signal.SIGCHLD, lambda *_: _reap(exit_codes))
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(address)
+    listener.listen(16)
+    listener.settimeout(0.5)
+    print("ready", flush=True)
+    while os.getppid() == parent:
+        try:
+            conn, _ = listener.accept()
+        except (TimeoutError, InterruptedError):
+            continue
+        with conn:
+            conn.settimeout(30)
+            request = json.loads(conn.makefile("r", encoding="utf-8").readline())
+            op = request.get("op")
+            if op == "status":
+                reply: dict[str, Any] = {"returncode": exit_codes.get(request["pid"])}
+            elif op == "spawn":
+                reason = refusal(request["cwd"], request["env"], server_env)
+                if reason:
+                    reply = {"refused": reason}
+                else:
+                    server_pid = os.getpid()
+                    pid = os.fork()
+                    if pid == 0:
+                        conn.close()  # through their Python objects, not raw descriptors
+                        listener.close()
+                        raise _ChildDone(_run_child(request, server_pid))
+                    reply = {"pid": pid}
+            else:
+                reply = {"pong": os.getpid()}
+            conn.sendall((json.dumps(reply) + "\n").encode())
+
+
+def main() -> None:
+    try:
+        serve(sys.argv[1])
+    except _ChildDone as done:  # the forked kernel finished: leave like any Python program
+        sys.exit(done.code)
+
+
+# --------------------------------------------------------------------------- client
+
+
+def request(address: str, message: dict, timeout: float = 30) -> dict:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        sock.connect(address)
+        sock.sendall((json.dumps(message) + "\n").encode())
+        return json.loads(sock.makefile("r", encoding="utf-8").readline())
+
+
+class ForkServer:
+    """Owned by a batch: started before the workers, stopped (with its kernels) after them."""
+
+    def __init__(self) -> None:
+        self.folder = tempfile.mkdtemp(prefix="kit-fork-")
+        self.address = os.path.join(self.folder, "server.sock")
+        env = {**os.environ, "PYTHONHASHSEED": HASH_SEED}
+        with open(os.path.join(self.folder, "server.log"), "ab") as log:  # the server keeps its own copy
+            self.process = subprocess.Popen([sys.executable, "-m", "kit.forkserver", self.address], env=env,
+                                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log)
+        line = self.process.stdout.readline()
+        if line.strip() != b"ready":
+            self.stop()
+            raise RuntimeError("fork 服务器未能启动")
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        if self.process.stdout:
+            self.process.stdout.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def __enter__(self) -> ForkServer:
+        os.environ[ADDRESS_ENV] = self.address  # the workers (spawned after this) find it here
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        os.environ.pop(ADDRESS_ENV, None)
+        self.stop()
+
+
+class ForkedProcess:
+    """What jupyter_client's LocalProvisioner expects of a Popen, for a kernel forked by the server."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int, address: str) -> None:
+        self.pid, self.address, self.returncode = pid, address, None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                os.kill(self.pid, 0)
+                return None
+            except ProcessLookupError:
+                pass
+            try:
+                self.returncode = request(self.address, {"op": "status", "pid": self.pid}).get("returncode")
+            except OSError:
+                self.returncode = -signal.SIGKILL  # the server is gone, and its kernels with it
+            if self.returncode is None:
+                self.returncode = 0
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired("forked kernel", timeout)
+            time.sleep(0.05)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+
+LAST_LAUNCH: dict[str, Any] = {}  # what the last kernel launched in this process was (for provenance)
+
+
+def launch(cmd: list[str], env: dict[str, str], cwd: str, log: str) -> ForkedProcess | str:
+    """Ask the batch's fork server for a kernel: a process, or the reason to use a stock one."""
+    address = os.environ.get(ADDRESS_ENV)
+    if not address:
+        return "没有 fork 服务器"
+    try:
+        reply = request(address, {"op": "spawn", "argv": cmd, "env": env, "cwd": cwd, "log": log})
+    except OSError as exc:
+        return f"fork 服务器不可用（{type(exc).__name__}）"
+    if "refused" in reply:
+        return reply["refused"]
+    return ForkedProcess(reply["pid"], address)
+
+
+if __name__ == "__main__":
+    main()
