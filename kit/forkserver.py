@@ -132,6 +132,12 @@ def _run_child(request: dict, server_pid: int) -> int:
 
     app = IPKernelApp.instance()
     app.initialize([*sys.argv[1:], f"--IPKernelApp.parent_handle={server_pid}"])
+    # ipykernel picks matplotlib's inline backend by setting MPLBACKEND, which matplotlib reads once,
+    # at import — in the server, before the kernel existed. Give the preloaded matplotlib the same
+    # default a fresh import would read now (pyplot is never preloaded, so nothing is drawn yet).
+    mpl = sys.modules.get("matplotlib")
+    if mpl is not None and os.environ.get("MPLBACKEND") and "matplotlib.pyplot" not in sys.modules:
+        mpl.rcParams["backend"] = os.environ["MPLBACKEND"]
     try:
         app.start()
     except SystemExit as exc:
@@ -266,7 +272,12 @@ class ForkedProcess:
         return self.returncode
 
     def send_signal(self, signum: int) -> None:
-        os.kill(self.pid, signum)
+        if self.poll() is not None:  # like Popen: a process that has exited is not signalled
+            return
+        try:
+            os.kill(self.pid, signum)
+        except ProcessLookupError:
+            pass
 
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)

@@ -1,0 +1,254 @@
+"""Forked kernels are as fresh as stock ones: every guard has a test that fails without it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import stat
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from kit import forkserver
+from kit.api import RunOptions, run_report
+from kit.batch import run_batch
+from kit.forkserver import ForkServer, refusal
+from kit.kernel import IPCKernelManager
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow
+NOTEBOOKS = str(ROOT / "notebooks")
+
+
+# ----------------------------------------------------------------- guards as pure functions
+
+
+def test_refusal_for_matplotlibrc_and_shadowing_modules(tmp_path):
+    env = dict(os.environ)
+    assert refusal(str(tmp_path), env, env) is None
+    (tmp_path / "matplotlibrc").write_text("backend: agg\n")
+    assert refusal(str(tmp_path), env, env) == f"工作目录 {tmp_path} 含有 matplotlibrc"
+    (tmp_path / "matplotlibrc").unlink()
+    (tmp_path / "pandas.py").write_text("x = 1\n")
+    assert refusal(str(tmp_path), env, env) == f"工作目录 {tmp_path} 含有会遮蔽已预载模块的 pandas"
+    (tmp_path / "pandas.py").unlink()
+    (tmp_path / "numpy").mkdir()
+    assert "numpy" in refusal(str(tmp_path), env, env)
+
+
+def test_refusal_for_import_time_environment(tmp_path):
+    server = {"HOME": "/root", "PATH": "/bin", "JPY_PARENT_PID": "1"}
+    assert refusal(str(tmp_path), {**server, "JPY_PARENT_PID": "2", "KIT_X": "y"}, server) is None
+    assert refusal(str(tmp_path), {**server, "MPLBACKEND": "agg", "OMP_NUM_THREADS": "1"}, server) == \
+        "环境变量与 fork 服务器不同：MPLBACKEND, OMP_NUM_THREADS"
+
+
+# ----------------------------------------------------------------- a real fork server, real kernels
+
+
+async def _run(code: list[str], cwd: str = NOTEBOOKS, env: dict | None = None) -> tuple[list, dict, IPCKernelManager]:
+    km = IPCKernelManager(kernel_name="python3")
+    await km.start_kernel(cwd=cwd, env=env or dict(os.environ))
+    launch = dict(forkserver.LAST_LAUNCH)
+    kc = km.client()
+    kc.start_channels()
+    results = []
+    try:
+        await kc.wait_for_ready(timeout=60)
+        for source in code:
+            msg_id = kc.execute(source)
+            outputs = []
+            while True:
+                msg = await kc.get_iopub_msg(timeout=60)
+                if msg["parent_header"].get("msg_id") != msg_id:
+                    continue
+                if msg["msg_type"] in {"stream", "display_data", "execute_result", "error"}:
+                    outputs.append((msg["msg_type"], msg["content"]))
+                if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                    break
+            results.append(outputs)
+    finally:
+        kc.stop_channels()
+        await km.shutdown_kernel(now=False)
+    return results, launch, km
+
+
+def run(code: list[str], **kw):
+    forkserver.LAST_LAUNCH.clear()
+    return asyncio.run(_run(code, **kw))
+
+
+def text(outputs) -> str:
+    return "".join(c.get("text", "") for kind, c in outputs if kind == "stream")
+
+
+@pytest.fixture(scope="module")
+def server():
+    with ForkServer() as fs:
+        yield fs
+
+
+def test_kernels_are_forked_and_preloaded(server):
+    results, launch, _ = run(["import sys; print('pandas' in sys.modules, sys.flags.hash_randomization)"])
+    assert launch == {"forked": True, "reason": None}
+    assert text(results[0]) == "True 0\n"
+
+
+def test_numpy_random_state_is_reseeded_in_each_child(server):
+    code = ["import numpy; print(numpy.random.rand(), numpy.random.get_state()[1][0])"]
+    first, second = (text(run(code)[0][0]) for _ in range(2))
+    assert first != second  # without the reseed every forked kernel draws the server's sequence
+
+
+def test_hash_seed_is_pinned_for_both_kinds(server, monkeypatch):
+    code = ["import sys; print(sys.flags.hash_randomization, hash('政府信息公开'))"]
+    forked = text(run(code)[0][0])
+    monkeypatch.delenv(forkserver.ADDRESS_ENV)
+    stock, launch, _ = run(code)
+    assert launch.get("forked") is not True
+    assert text(stock[0]) == forked and forked.startswith("0 ")
+
+
+def test_stdin_is_a_closed_pipe_as_for_a_stock_kernel(server):
+    code = ["import os, stat; s = os.fstat(0); print(stat.S_ISFIFO(s.st_mode), os.read(0, 1))"]
+    assert text(run(code)[0][0]) == "True b''\n"
+
+
+def test_inline_backend_works_figures_do_not_vanish(server):
+    results, launch, _ = run(["import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.show()"])
+    assert launch["forked"]
+    assert any(kind == "display_data" and "image/png" in c["data"] for kind, c in results[0])
+
+
+def test_child_leaves_through_interpreter_shutdown_files_flushed(server, tmp_path):
+    target = tmp_path / "unflushed.txt"
+    run([f"f = open({str(target)!r}, 'w'); f.write('刷新了')"])  # never closed, never flushed by the cell
+    deadline = time.monotonic() + 10
+    while not target.read_text(encoding="utf-8") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert target.read_text(encoding="utf-8") == "刷新了"
+
+
+def test_interrupt_reaches_a_forked_kernel(server):
+    async def interrupted():
+        km = IPCKernelManager(kernel_name="python3")
+        await km.start_kernel(cwd=NOTEBOOKS)
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=60)
+            msg_id = kc.execute("import time; time.sleep(30)")
+            await asyncio.sleep(1.0)
+            await km.interrupt_kernel()
+            while True:
+                msg = await kc.get_iopub_msg(timeout=20)
+                if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "error":
+                    return msg["content"]["ename"]
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel(now=True)
+
+    forkserver.LAST_LAUNCH.clear()
+    assert asyncio.run(interrupted()) == "KeyboardInterrupt"
+    assert forkserver.LAST_LAUNCH["forked"]
+
+
+def test_shadowing_working_directory_gets_a_stock_kernel(server, tmp_path):
+    (tmp_path / "matplotlibrc").write_text("figure.dpi: 50\n")
+    results, launch, _ = run(["import matplotlib; print(matplotlib.rcParams['figure.dpi'])"], cwd=str(tmp_path))
+    assert launch == {"forked": False, "reason": f"工作目录 {tmp_path} 含有 matplotlibrc"}
+    assert text(results[0]) == "50.0\n"  # the stock kernel reads it, as it should
+
+
+def test_different_import_time_environment_gets_a_stock_kernel(server):
+    env = {**os.environ, "MPLBACKEND": "svg"}
+    results, launch, _ = run(["import matplotlib; print(matplotlib.get_backend())"], env=env)
+    assert launch["forked"] is False and "MPLBACKEND" in launch["reason"]
+    assert text(results[0]) == "svg\n"
+
+
+def test_kernels_die_with_the_fork_server(tmp_path):
+    async def orphaned():
+        with ForkServer() as fs:
+            km = IPCKernelManager(kernel_name="python3")
+            await km.start_kernel(cwd=NOTEBOOKS)
+            kc = km.client()
+            kc.start_channels()
+            await kc.wait_for_ready(timeout=60)
+            pid = km.provisioner.pid
+            fs.process.kill()  # the batch's fork server dies
+            fs.process.wait()
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                await asyncio.sleep(0.2)
+            kc.stop_channels()
+            gone = not await km.is_alive()
+            await km.shutdown_kernel(now=True)
+            return gone
+
+    assert asyncio.run(orphaned())
+
+
+# ----------------------------------------------------------------- batches
+
+
+def normalised(nb_path: Path) -> list:
+    nb = nbformat.read(nb_path, as_version=4)
+    return [(c.get("id"), c.cell_type, c.source, c.get("outputs")) for c in nb.cells if c.get("id") != "provenance"]
+
+
+def test_forked_and_stock_batches_give_identical_reports(tmp_path):
+    fork = run_batch(options=RunOptions(output=tmp_path / "fork"), kernel="fork")
+    stock = run_batch(options=RunOptions(output=tmp_path / "stock"), kernel="stock")
+    assert fork.ok and stock.ok
+    links = sorted(p.relative_to(tmp_path / "fork") for p in (tmp_path / "fork").glob("*/*") if p.is_symlink())
+    assert len(links) == 3
+    for link in links:
+        a, b = tmp_path / "fork" / link, tmp_path / "stock" / link
+        assert (a / "report.html").read_bytes() == (b / "report.html").read_bytes()
+        assert normalised(a / "report.ipynb") == normalised(b / "report.ipynb")
+        assert json.loads((a / "run.json").read_text())["kernel_forked"] is True
+        assert json.loads((b / "run.json").read_text())["kernel_forked"] is False
+
+
+def test_batch_falls_back_to_stock_when_the_server_cannot_serve(tmp_path, monkeypatch):
+    project = tmp_path / "project"
+    shutil.copytree(ROOT / "notebooks", project / "notebooks")
+    shutil.copy(ROOT / "requirements.lock", project)
+    shutil.copytree(ROOT / "params" / "pingtan", project / "params" / "pingtan")
+    (project / "notebooks" / "matplotlibrc").write_text("figure.dpi: 80\n")
+    monkeypatch.setenv("KIT_ROOT", str(project))
+    result = run_batch(kernel="fork")
+    assert result.ok
+    record = json.loads((project / "output" / "pingtan" / "2022" / "run.json").read_text())
+    assert record["kernel_forked"] is False and "matplotlibrc" in record["kernel_note"]
+
+
+def test_fork_server_killed_mid_batch_falls_back_or_reports(tmp_path, monkeypatch):
+    from kit import batch as batch_module
+
+    started = []
+    real = batch_module.fork_server
+
+    def server_that_dies(kernel):
+        fs = real(kernel)
+        started.append(fs)
+        os.kill(fs.process.pid, signal.SIGKILL)  # gone before any kernel is asked for
+        return fs
+
+    monkeypatch.setattr(batch_module, "fork_server", server_that_dies)
+    result = run_batch(options=RunOptions(output=tmp_path), kernel="fork")
+    assert result.ok  # every report ran on a stock kernel instead
+    for link in (p for p in tmp_path.glob("*/*") if p.is_symlink()):
+        record = json.loads((link / "run.json").read_text())
+        assert record["kernel_forked"] is False and record["kernel_note"].startswith("fork 服务器不可用")
+        assert stat.S_ISREG((link / "report.html").stat().st_mode)
