@@ -1,4 +1,4 @@
-"""Benchmark: kit batch against the naive loop and the best plain driver, in one run.
+"""Benchmark: kit batch (stock and forked kernels) against the naive loop and the best plain driver.
 
     .venv/bin/python bench/batch.py            # N = 40, then N = 200 for the driver's memory
     .venv/bin/python bench/batch.py --n 10 --no-large
@@ -154,16 +154,17 @@ KIT_DRIVER = r'''
 import json, resource, sys, time
 from kit.batch import run_batch
 t = time.perf_counter()
-result = run_batch(workers=2, force="--force" in sys.argv)
+result = run_batch(workers=2, force="--force" in sys.argv, kernel="fork" if "--fork" in sys.argv else "stock")
 print(json.dumps({"seconds": time.perf_counter() - t, "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                   "statuses": [o.status for o in result.outcomes]}))
 '''
 
 
-def kit_batch(root: Path, env: dict) -> dict:
-    """(b)/(c)/(d): kit batch in a process of its own; returns its wall time and the driver's peak memory."""
+def kit_batch(root: Path, env: dict, *flags: str) -> dict:
+    """(b)/(c)/(d)/(f): kit batch in a process of its own; its wall time and the driver's peak memory."""
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", KIT_DRIVER], env=env, check=True, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", KIT_DRIVER, *flags], env=env, check=True, capture_output=True,
+                          text=True)
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     report["wall"] = time.perf_counter() - start
     return report
@@ -191,6 +192,45 @@ def breakdown(root: Path) -> dict[str, float]:
             "execution (other cells)": cells / n, "export (nbconvert)": export_s / n}
 
 
+KERNEL_MEMORY = r'''
+import asyncio, json, os, sys
+from kit.forkserver import ForkServer
+from kit.kernel import IPCKernelManager
+
+def memory(pid):
+    fields = {}
+    for name in ("status", "smaps_rollup"):
+        for line in open(f"/proc/{pid}/{name}"):
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "Pss"):
+                fields[key] = int(rest.split()[0]) / 1024
+    return fields
+
+async def one(cwd):
+    km = IPCKernelManager(kernel_name="python3")
+    await km.start_kernel(cwd=cwd)
+    kc = km.client(); kc.start_channels()
+    await kc.wait_for_ready(timeout=60)
+    kc.execute("import kit, pandas, matplotlib")
+    await asyncio.sleep(2)
+    m = memory(km.provisioner.pid)
+    kc.stop_channels(); await km.shutdown_kernel(now=True)
+    return m
+
+cwd = sys.argv[1]
+stock = asyncio.run(one(cwd))
+with ForkServer():
+    forked = asyncio.run(one(cwd))
+print(json.dumps({"stock": stock, "forked": forked}))
+'''
+
+
+def kernel_memory(root: Path, env: dict) -> dict:
+    proc = subprocess.run([sys.executable, "-c", KERNEL_MEMORY, str(root / "notebooks")], env=env, check=True,
+                          capture_output=True, text=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def import_time(env: dict) -> float:
     code = "import time; t = time.perf_counter(); import kit.batch, kit.api; print(time.perf_counter() - t)"
     return float(subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True,
@@ -216,6 +256,8 @@ def main() -> None:
         first.write_text(first.read_text(encoding="utf-8").replace("持续推进", "深入推进"), encoding="utf-8")
         d = kit_batch(root, env)
         e = plain(root, env)
+        f = kit_batch(root, env, "--fork", "--force")
+        assert f["statuses"].count("published") == args.n, f["statuses"]
         assert b["statuses"].count("published") == args.n, b["statuses"]
         assert c["statuses"].count("unchanged") == args.n
         print(f"(a) naive loop (papermill CLI + jupyter nbconvert) {a:8.2f} s")
@@ -225,9 +267,15 @@ def main() -> None:
         print(f"(d) kit batch, one file changed                    {d['wall']:8.2f} s  "
               f"({d['statuses'].count('published')} re-run)")
         print(f"(e) best plain driver (papermill + HTMLExporter)    {e:8.2f} s")
+        print(f"(f) kit batch, forked kernels (--kernel fork)      {f['wall']:8.2f} s")
         print(f"a/b = {a / b['wall']:.2f}   e/b = {e / b['wall']:.2f}   b/c = {b['wall'] / c['wall']:.1f}  "
               f"(c is {100 * c['wall'] / b['wall']:.1f} % of b)")
-        print("time per report (kit batch):")
+        print(f"forked: b/f = {b['wall'] / f['wall']:.2f} (vs stock kernels)   e/f = {e / f['wall']:.2f} "
+              f"(vs the best plain driver)   a/f = {a / f['wall']:.2f}")
+        mem = kernel_memory(root, env)
+        print(f"kernel memory after imports: stock RSS {mem['stock']['VmRSS']:.0f} MiB (PSS {mem['stock']['Pss']:.0f}),"
+              f" forked RSS {mem['forked']['VmRSS']:.0f} MiB (PSS {mem['forked']['Pss']:.0f}: pages shared with the server)")
+        print("time per report (the forked batch's notebooks):")
         for name, seconds in breakdown(root).items():
             print(f"  {name:38s} {seconds:6.3f} s")
         print(f"driver import time (kit.batch, kit.api): {imp:.3f} s")
