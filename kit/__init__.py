@@ -2,10 +2,10 @@
 
 __version__ = "0.1.0"
 
-from kit import show  # noqa: E402
-from kit.report import Report, load_report  # noqa: E402
+from kit import show
+from kit.report import Report, load_report
 
-__all__ = ["Report", "load_report", "run_report", "show", "__version__"]
+__all__ = ["Report", "__version__", "load_report", "run_report", "show"]
 
 
 def __getattr__(name: str):

@@ -121,7 +121,7 @@ def run_one(params_file: str, options: RunOptions) -> Outcome:
         result = execute_plan(p, options)
     except KitError as exc:
         return Outcome(**described, status="failed", message=str(exc), warnings=warnings)
-    except Exception as exc:  # noqa: BLE001 - anything else in one report must not stop the batch
+    except Exception as exc:
         return Outcome(**described, status="failed", message=f"{type(exc).__name__}: {exc}", warnings=warnings)
     return Outcome(**described, status="published", warnings=warnings, seconds=result.seconds)
 
@@ -186,7 +186,7 @@ def run_batch(root: Path | None = None, options: RunOptions | None = None, *, fo
                 for future in as_completed(futures):
                     try:
                         outcome = future.result()
-                    except Exception as exc:  # noqa: BLE001 - a worker that died (BrokenProcessPool …)
+                    except Exception as exc:
                         outcome = Outcome(**_described(futures[future]), status="failed",
                                           message=f"执行进程异常退出：{type(exc).__name__}: {exc}")
                     done(outcome)

@@ -67,8 +67,14 @@ def batch(params_dir: Path | None, output: Path | None, timeout: int, pdf: bool,
     from contextlib import nullcontext
 
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
-        TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     from kit.api import RunOptions
     from kit.batch import dask_executor, run_batch

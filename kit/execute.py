@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import os
 import pprint
+from pathlib import Path
+from typing import Any
 
 import nbformat
 import papermill
@@ -14,8 +13,8 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 from papermill.translators import PythonTranslator, papermill_translators
 
-from kit.exceptions import ExecutionError
 from kit import forkserver
+from kit.exceptions import ExecutionError
 from kit.kernel import IPCKernelManager
 
 KERNEL_NAME = "python3"
@@ -67,7 +66,7 @@ def execute(notebook: Path, output_path: Path, parameters: dict[str, Any], *, fi
                              str(output_path)) from None
     except DeadKernelError as exc:
         raise ExecutionError(file, f"内核意外退出（DeadKernelError）：{exc}", str(output_path)) from None
-    except CellTimeoutError as exc:
+    except CellTimeoutError:
         raise ExecutionError(file, f"单元格执行超时（上限 {timeout} 秒）", str(output_path)) from None
     except (RuntimeError, TimeoutError) as exc:  # kernel failed to start, or another nbclient failure
         raise ExecutionError(file, f"{type(exc).__name__}: {exc}", str(output_path)) from None

@@ -30,6 +30,7 @@ stays ``python3``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -274,10 +275,8 @@ class ForkedProcess:
     def send_signal(self, signum: int) -> None:
         if self.poll() is not None:  # like Popen: a process that has exited is not signalled
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):  # exited since the poll
             os.kill(self.pid, signum)
-        except ProcessLookupError:
-            pass
 
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)

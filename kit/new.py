@@ -55,7 +55,7 @@ def template(agency_id: str, year: int, previous: Validated | None = None) -> st
     if prev is not None:
         lines.append(f"# 单位信息和“二、上年结转”取自 {previous.file}（上年的“四、结转下年度继续办理”）。")
     for doc in walk(schema_for(spec.version)):
-        if "[]" in doc.path or "total" in doc.path[1:] and doc.path[0] in {"table3", "table4"}:
+        if "[]" in doc.path or ("total" in doc.path[1:] and doc.path[0] in {"table3", "table4"}):
             continue
         indent = "  " * (len(doc.path) - 1)
         key = doc.path[-1]

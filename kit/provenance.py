@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from functools import cache
 from importlib import metadata
 
-from kit import __version__, paths
+from kit import paths
 
 LIBRARIES = ("papermill", "nbclient", "nbconvert", "nbformat", "ipykernel", "jupyter_client", "pandas", "numpy",
              "pydantic", "PyYAML", "Jinja2", "markdown-it-py", "matplotlib", "click", "rich")

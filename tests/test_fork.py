@@ -15,7 +15,7 @@ import nbformat
 import pytest
 
 from kit import forkserver
-from kit.api import RunOptions, run_report
+from kit.api import RunOptions
 from kit.batch import run_batch
 from kit.forkserver import ForkServer, refusal
 from kit.kernel import IPCKernelManager

@@ -26,15 +26,15 @@ def test_table3_rows_match_format(version):
 def test_table3_and_table4_headers_match_format(version):
     f = format_json(version)
     assert [label for _, label in formats.TABLE3_COLUMNS] + [formats.TOTAL_LABEL] == f["table3"]["columns"]
-    assert formats.TABLE3_CORNER == f["table3"]["corner_note"]
-    assert formats.TABLE3_TOP == f["table3"]["header"]["top"]
+    assert f["table3"]["corner_note"] == formats.TABLE3_CORNER
+    assert f["table3"]["header"]["top"] == formats.TABLE3_TOP
     assert [label for _, label in formats.TABLE4_RESULTS] + [formats.TOTAL_LABEL] == f["table4"]["result_columns"]
     assert [formats.TABLE4_GROUPS[0][1], formats.TABLE4_LITIGATION] == [c[0] for c in f["table4"]["header"]["row1"]]
 
 
 @pytest.mark.parametrize("version", ["2019", "2021"])
 def test_section_titles_match_format(version):
-    assert [f"{n}、{t}" for n, (_, t) in zip("一二三四五六", formats.SECTION_TITLES)] == format_json(version)["sections"]
+    assert [f"{n}、{t}" for n, (_, t) in zip("一二三四五六", formats.SECTION_TITLES, strict=True)] == format_json(version)["sections"]
 
 
 @pytest.mark.parametrize(("year", "version"), [(2019, "2019"), (2020, "2019"), (2021, "2021"), (2025, "2021")])
