@@ -35,6 +35,7 @@ class RunOptions:
     timeout: int | None = 600
     generated_on: str | None = None  # the report's generation date (an input: kit verify re-uses it)
     pdf: bool = False  # also report.pdf, printed by headless Chromium
+    ahead: bool = False  # start the kernel for the worker's next report before running this one
 
 
 @dataclass
@@ -113,7 +114,8 @@ def execute_plan(p: Plan, options: RunOptions, started: float | None = None) -> 
         executed = Path(tmp) / NOTEBOOK_NAME
         try:
             nb = execute.execute(notebook, executed, parameters, file=validated.file,
-                                 kernel_name=options.kernel_name, cwd=notebook.parent, timeout=options.timeout)
+                                 kernel_name=options.kernel_name, cwd=notebook.parent, timeout=options.timeout,
+                                 ahead=options.ahead)
         except ExecutionError as exc:
             if executed.exists():
                 failed = failed_notebook_path(dest)
@@ -157,6 +159,7 @@ def run_record(p: Plan, options: RunOptions, begin: datetime, end: datetime) -> 
         "kernel": options.kernel_name,
         "kernel_forked": bool(forkserver.LAST_LAUNCH.get("forked")),
         "kernel_note": forkserver.LAST_LAUNCH.get("reason"),
+        "kernel_started_ahead": bool(forkserver.LAST_LAUNCH.get("ahead")),
         "started_utc": begin.isoformat(timespec="seconds"),
         "ended_utc": end.isoformat(timespec="seconds"),
         "generated_on": options.generated_on or provenance.generation_date(),

@@ -152,6 +152,7 @@ def default_executor(workers: int | None = None) -> Executor:
 
 def run_batch(root: Path | None = None, options: RunOptions | None = None, *, force: bool = False,
               executor: Executor | None = None, workers: int | None = None, kernel: str = "fork",
+              ahead: bool = True,
               on_start: Callable[[int], None] | None = None,
               on_outcome: Callable[[Outcome], None] | None = None) -> BatchResult:
     """Run every report under ``root`` (default ``params/``) and write ``output/index.html``."""
@@ -180,6 +181,8 @@ def run_batch(root: Path | None = None, options: RunOptions | None = None, *, fo
         if todo:
             own = executor is None
             server = fork_server(kernel if own else "stock")  # a Dask cluster's workers are elsewhere
+            if server is not None and ahead:
+                options = replace(options, ahead=True)
             pool = executor or default_executor(min(workers or os.cpu_count() or 1, len(todo)))
             try:
                 futures = {pool.submit(run_one, str(p.params_file.resolve()), options): p for p in todo}

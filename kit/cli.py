@@ -61,8 +61,10 @@ def run(params_file: Path, output: Path | None, timeout: int, pdf: bool) -> None
 @click.option("--scheduler", metavar="ADDRESS", default=None, help="在 Dask 集群上运行（需要 kit[dask]）")
 @click.option("--kernel", type=click.Choice(["fork", "stock"]), default="fork", show_default=True,
               help="fork：内核由预载了依赖的 fork 服务器派生（更快）；stock：每个报告标准启动内核")
+@click.option("--ahead/--no-ahead", default=True, show_default=True,
+              help="fork 内核时，每个进程提前为下一个报告启动内核")
 def batch(params_dir: Path | None, output: Path | None, timeout: int, pdf: bool, force: bool,
-          workers: int | None, scheduler: str | None, kernel: str) -> None:
+          workers: int | None, scheduler: str | None, kernel: str, ahead: bool) -> None:
     """重新生成 PARAMS_DIR（默认 params/）下每个单位每个年度的报告；某个失败不影响其他。"""
     from contextlib import nullcontext
 
@@ -99,7 +101,7 @@ def batch(params_dir: Path | None, output: Path | None, timeout: int, pdf: bool,
     try:
         with (dask_executor(scheduler) if scheduler else nullcontext(None)) as executor, progress:
             result = run_batch(params_dir, RunOptions(output=output, timeout=timeout, pdf=pdf), force=force,
-                               executor=executor, workers=workers, kernel=kernel, on_start=started,
+                               executor=executor, workers=workers, kernel=kernel, ahead=ahead, on_start=started,
                                on_outcome=report)
     except KitError as exc:
         _fail(exc)

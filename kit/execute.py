@@ -37,7 +37,7 @@ class ReadableTranslator(PythonTranslator):
 
 def execute(notebook: Path, output_path: Path, parameters: dict[str, Any], *, file: str,
             kernel_name: str = KERNEL_NAME, cwd: Path | None = None,
-            timeout: int | None = None) -> nbformat.NotebookNode:
+            timeout: int | None = None, ahead: bool = False) -> nbformat.NotebookNode:
     """Run ``notebook`` with ``parameters`` injected; the executed notebook goes to ``output_path``.
 
     A failing cell raises :class:`ExecutionError`; the failed notebook (with the error
@@ -46,6 +46,12 @@ def execute(notebook: Path, output_path: Path, parameters: dict[str, Any], *, fi
     forkserver.LAST_LAUNCH.clear()
     forkserver.LAST_LAUNCH.update(forked=False, reason="单独运行（没有 fork 服务器）")
     papermill_translators.register("python", ReadableTranslator)
+    km = None
+    if ahead and cwd is not None:
+        from kit import ahead as ahead_kernels
+
+        km = ahead_kernels.take(kernel_name, cwd)
+    manager = {"km": km} if km is not None else {"kernel_manager_class": IPCKernelManager}
     # papermill saves the notebook at every cell start and end; nbformat's default jsonschema
     # validation makes each save ~8x slower than fastjsonschema (an nbformat dependency).
     os.environ.setdefault("NBFORMAT_VALIDATOR", "fastjsonschema")
@@ -59,7 +65,7 @@ def execute(notebook: Path, output_path: Path, parameters: dict[str, Any], *, fi
             progress_bar=False,
             log_output=False,
             execution_timeout=timeout,
-            kernel_manager_class=IPCKernelManager,
+            **manager,
         )
     except PapermillExecutionError as exc:
         raise ExecutionError(file, f"第 {exc.exec_count} 个单元格出错：{exc.ename}: {exc.evalue}",
@@ -70,6 +76,9 @@ def execute(notebook: Path, output_path: Path, parameters: dict[str, Any], *, fi
         raise ExecutionError(file, f"单元格执行超时（上限 {timeout} 秒）", str(output_path)) from None
     except (RuntimeError, TimeoutError) as exc:  # kernel failed to start, or another nbclient failure
         raise ExecutionError(file, f"{type(exc).__name__}: {exc}", str(output_path)) from None
+    finally:
+        if km is not None:  # nbclient shuts down only the kernels it started
+            ahead_kernels.shutdown(km)
     outputs = [o for c in nb.cells for o in c.get("outputs", [])]
     errors = [o for o in outputs if o.get("output_type") == "error"]
     if errors:

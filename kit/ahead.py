@@ -1,0 +1,56 @@
+"""Forking one report ahead: a worker starts the kernel for its next report before it runs
+this one, so the next kernel initialises while this report executes.
+
+The kernel waiting for the next report has run nothing: it is as fresh as one started
+on demand. It is used only for the same kernel name and working directory, only if
+still alive, and is shut down when the worker exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+from pathlib import Path
+
+from kit import forkserver
+from kit.kernel import IPCKernelManager
+
+_next: dict[str, object] = {}
+
+
+def _start(kernel_name: str, cwd: Path) -> None:
+    km = IPCKernelManager(kernel_name=kernel_name)
+    forkserver.LAST_LAUNCH.clear()
+    asyncio.run(km.start_kernel(cwd=str(cwd)))
+    _next.update(km=km, key=(kernel_name, str(cwd)), launch=dict(forkserver.LAST_LAUNCH))
+
+
+def take(kernel_name: str, cwd: Path) -> IPCKernelManager | None:
+    """The kernel started ahead for this report, if there is a live one that fits; then start
+    the next one. The caller shuts the returned kernel down after use."""
+    km, key, launch = _next.pop("km", None), _next.pop("key", None), _next.pop("launch", {})
+    if km is not None and (key != (kernel_name, str(cwd)) or not asyncio.run(km.is_alive())):
+        shutdown(km)
+        km = None
+    try:
+        _start(kernel_name, cwd)
+    except (OSError, RuntimeError):  # no kernel ahead this time: the next report starts its own
+        _next.clear()
+    if km is not None:  # what this report's kernel was (starting the next one overwrote it)
+        forkserver.LAST_LAUNCH.clear()
+        forkserver.LAST_LAUNCH.update(launch, ahead=True)
+    return km
+
+
+def shutdown(km: IPCKernelManager) -> None:
+    try:
+        asyncio.run(km.shutdown_kernel(now=True))
+    except (OSError, RuntimeError):
+        pass
+
+
+@atexit.register
+def _discard() -> None:
+    km = _next.pop("km", None)
+    if km is not None:
+        shutdown(km)
