@@ -146,12 +146,22 @@ def _run_child(request: dict, server_pid: int) -> int:
     return 0
 
 
+def _warm_font_lookup() -> None:
+    """Resolve the charts' font families once (matplotlib caches the answer: a path, no open file)."""
+    from matplotlib import font_manager
+
+    from kit.charts import CJK_SANS
+
+    font_manager.findfont(font_manager.FontProperties(family=CJK_SANS), fallback_to_default=True)
+
+
 def serve(address: str) -> None:
     """The fork server's loop: one JSON request per connection."""
     _die_with_parent()
     parent = os.getppid()
     for name in PRELOAD:
         __import__(name)
+    _warm_font_lookup()
     server_env = dict(os.environ)
     exit_codes: dict[int, int] = {}
     signal.signal(signal.SIGCHLD, lambda *_: _reap(exit_codes))
