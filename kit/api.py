@@ -19,7 +19,7 @@ import nbformat
 from kit import __version__, execute, export, forkserver, inputs, paths, pdf, provenance, publish
 from kit.exceptions import ExecutionError, Problem
 from kit.narrative import deadline, title
-from kit.validate import Validated, previous_file, validate_file
+from kit.validate import Validated, validate_file
 
 NOTEBOOK_NAME = "report.ipynb"
 HTML_NAME = "report.html"
@@ -81,7 +81,7 @@ def plan(params_file: Path | str, options: RunOptions | None = None) -> Plan:
     validated = validate_file(params_file)
     validated.raise_for_errors()
     model = validated.model
-    prev = previous_file(params_file) if validated.previous is not None else None
+    prev = validated.previous.path if validated.previous is not None else None
     dest = paths.report_dir(model.agency.id, model.year, options.output)
     return Plan(params_file, validated, dest, prev, inputs.report_inputs(params_file, prev))
 

@@ -14,7 +14,7 @@ import fcntl
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
@@ -86,17 +86,20 @@ def _base(path: Path) -> dict[str, str]:
     return {"params_file": paths.relative_to_root(path), "agency": path.parent.name, "year": path.stem}
 
 
+def _invalid(path: Path, exc: KitError) -> Outcome:
+    """A file refused before any kernel: its problems, or the error that stopped reading it."""
+    if isinstance(exc, ValidationFailed):
+        return Outcome(**_base(path), status="invalid", message=f"参数文件有 {len(exc.errors)} 个错误",
+                       errors=tuple(map(str, exc.errors)), warnings=tuple(map(str, exc.warnings)))
+    return Outcome(**_base(path), status="invalid", message=str(exc), errors=(str(exc),))  # bad YAML, agency id …
+
+
 def prepare(path: Path, options: RunOptions, force: bool = False) -> Plan | Outcome:
     """In the driver, without a kernel: validate and decide. An Outcome means nothing to run."""
-    base = _base(path)
     try:
         p = plan(path, options)
-    except ValidationFailed as exc:
-        errors = tuple(str(q) for q in exc.problems if q.severity == "error")
-        return Outcome(**base, status="invalid", message=f"参数文件有 {len(errors)} 个错误", errors=errors,
-                       warnings=tuple(str(q) for q in exc.problems if q.severity == "warning"))
-    except KitError as exc:  # unreadable YAML, a bad agency id …
-        return Outcome(**base, status="invalid", message=str(exc), errors=(str(exc),))
+    except KitError as exc:
+        return _invalid(path, exc)
     if not force and p.unchanged(pdf=options.pdf):
         return Outcome(**_described(p), status="unchanged", warnings=tuple(str(w) for w in p.validated.warnings))
     return p
@@ -115,7 +118,7 @@ def run_one(params_file: str, options: RunOptions) -> Outcome:
     try:
         p = plan(path, options)
     except KitError as exc:  # changed on disk since the driver validated it
-        return Outcome(**_base(path), status="invalid", message=str(exc), errors=(str(exc),))
+        return _invalid(path, exc)
     described, warnings = _described(p), tuple(str(w) for w in p.validated.warnings)
     try:
         result = execute_plan(p, options)
@@ -180,7 +183,8 @@ def run_batch(root: Path | None = None, options: RunOptions | None = None, *, fo
                 todo.append(prepared)
         if todo:
             own = executor is None
-            server = fork_server(kernel if own else "stock")  # a Dask cluster's workers are elsewhere
+            stack = ExitStack()
+            server = stack.enter_context(fork_server(kernel if own else "stock"))  # Dask workers are elsewhere
             if server is not None and ahead:
                 options = replace(options, ahead=True)
             pool = executor or default_executor(min(workers or os.cpu_count() or 1, len(todo)))
@@ -196,23 +200,27 @@ def run_batch(root: Path | None = None, options: RunOptions | None = None, *, fo
             finally:
                 if own:
                     pool.shutdown(wait=True, cancel_futures=True)
-                if server is not None:
-                    server.__exit__(None, None, None)
+                stack.close()  # the fork server and its kernels go after the workers
         result.outcomes.sort(key=lambda o: (o.agency, o.year, o.params_file))
         result.index = output / INDEX_NAME
         publish.write_atomic(result.index, render.index_html(result.outcomes).encode())
     return result
 
 
-def fork_server(kernel: str) -> ForkServer | None:
-    """Start the batch's fork server (entered: its address is in the environment the workers
-    inherit); None for stock kernels or when it can't start (the kernels are then stock)."""
+@contextmanager
+def fork_server(kernel: str) -> Iterator[ForkServer | None]:
+    """The batch's fork server, its address in the environment the workers inherit; None for
+    stock kernels or when it can't start (the kernels are then stock)."""
     if kernel != "fork":
-        return None
+        yield None
+        return
     try:
-        return ForkServer().__enter__()
+        server = ForkServer()
     except (OSError, RuntimeError):
-        return None
+        yield None
+        return
+    with server:
+        yield server
 
 
 @contextmanager

@@ -49,9 +49,7 @@ def r3_row_totals(ctx: Context) -> Iterator[Problem]:
         cells = tables.get_path(ctx.params.table3, row.path)
         if cells is None or cells.total is None:
             continue
-        computed = int(ctx.t3.loc[row.key, tables.COLUMN_KEYS].sum()) if not row.computed else None
-        if row.computed:  # （七）总计's own 总计 cell: the grand total
-            computed = int(ctx.t3.loc[row.key, tables.TOTAL])
+        computed = int(ctx.t3.loc[row.key, tables.TOTAL])  # the frame's 总计 column: the row's sum
         if cells.total != computed:
             yield ctx.problem("R3", ("table3", *row.path, "total"),
                               "总计应等于自然人与五类法人或其他组织之和", computed, cells.total)

@@ -39,6 +39,20 @@ class Problem:
         return text
 
 
+class HasProblems:
+    """Errors and warnings among ``self.problems`` (a validation result, a refused file)."""
+
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
 class KitError(Exception):
     """Root of every error the kit raises on purpose."""
 
@@ -74,16 +88,15 @@ class ParamsError(KitError):
         return (self.file, self.message, self.line, self.column)
 
 
-class ValidationFailed(KitError):
+class ValidationFailed(HasProblems, KitError):
     """A parameter file that breaks the schema or the format's rules."""
 
     exit_code = 3
 
     def __init__(self, file: str, problems: list[Problem]) -> None:
         self.file, self.problems = file, list(problems)
-        errors = [p for p in self.problems if p.severity == "error"]
-        lines = "\n".join(str(p) for p in errors)
-        super().__init__(f"{file}: 参数文件有 {len(errors)} 个错误：\n{lines}")
+        lines = "\n".join(str(p) for p in self.errors)
+        super().__init__(f"{file}: 参数文件有 {len(self.errors)} 个错误：\n{lines}")
 
     def _args(self) -> tuple:
         return (self.file, self.problems)

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from kit import checks, formats, params, paths
-from kit.exceptions import ParamsError, Problem, UnknownFormatError, ValidationFailed
+from kit.exceptions import HasProblems, ParamsError, Problem, UnknownFormatError, ValidationFailed
 from kit.formats import FormatSpec
 from kit.model import field_at, label_for, schema_for
 
@@ -25,7 +25,7 @@ _YAML11_BOOL = {"yes", "no", "on", "off", "y", "n", "Yes", "No", "On", "Off", "Y
 
 
 @dataclass
-class Validated:
+class Validated(HasProblems):
     """A parameter file after validation: its raw data, model (if valid), problems."""
 
     file: str
@@ -34,14 +34,7 @@ class Validated:
     spec: FormatSpec | None
     problems: list[Problem] = field(default_factory=list)
     previous: Validated | None = None
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "warning"]
+    path: Path | None = None  # the file on disk, when it was read from one
 
     @property
     def ok(self) -> bool:
@@ -204,10 +197,11 @@ def validate_file(path: Path | str, *, with_previous: bool = True) -> Validated:
     prev_path = previous_file(path) if with_previous else None
     if prev_path is not None:
         try:
-            previous = validate_file(prev_path, with_previous=False)
+            previous = validate_file(prev_path, with_previous=False)  # sets previous.path
         except ParamsError:
             previous = None
     result = validate_data(loaded.data, name, loaded=loaded, previous=previous)
+    result.path = path
     result.problems += _placement_problems(path, result, loaded)
     return result
 

@@ -9,6 +9,7 @@ import shutil
 import signal
 import stat
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
@@ -241,11 +242,12 @@ def test_fork_server_killed_mid_batch_falls_back_or_reports(tmp_path, monkeypatc
     started = []
     real = batch_module.fork_server
 
+    @contextmanager
     def server_that_dies(kernel):
-        fs = real(kernel)
-        started.append(fs)
-        os.kill(fs.process.pid, signal.SIGKILL)  # gone before any kernel is asked for
-        return fs
+        with real(kernel) as fs:
+            started.append(fs)
+            os.kill(fs.process.pid, signal.SIGKILL)  # gone before any kernel is asked for
+            yield fs
 
     monkeypatch.setattr(batch_module, "fork_server", server_that_dies)
     result = run_batch(options=RunOptions(output=tmp_path), kernel="fork")
