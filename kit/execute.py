@@ -10,7 +10,9 @@ from typing import Any
 import nbformat
 import papermill
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from papermill.engines import NBClientEngine, papermill_engines
 from papermill.exceptions import PapermillExecutionError
+from papermill.iorw import write_ipynb
 from papermill.translators import PythonTranslator, papermill_translators
 
 from kit import forkserver
@@ -18,6 +20,22 @@ from kit.exceptions import ExecutionError
 from kit.kernel import IPCKernelManager
 
 KERNEL_NAME = "python3"
+ENGINE_NAME = "kit"
+
+
+class SaveOnceEngine(NBClientEngine):
+    """papermill's nbclient engine, saving the executed notebook once instead of at every cell's
+    start and end (25 writes, each a deep copy, a validation and a JSON dump, for a report that
+    runs in under a second): papermill writes it after execution; this engine writes it when an
+    exception (dead kernel, time-out) ends execution early, so the failed record is still kept."""
+
+    @classmethod
+    def execute_notebook(cls, nb, kernel_name, *, record_path: str, **kwargs):
+        try:
+            return super().execute_notebook(nb, kernel_name, **kwargs)
+        except Exception:
+            write_ipynb(nb, record_path)
+            raise
 
 
 class ReadableTranslator(PythonTranslator):
@@ -35,6 +53,10 @@ class ReadableTranslator(PythonTranslator):
     translate_list = translate_dict
 
 
+papermill_engines.register(ENGINE_NAME, SaveOnceEngine)
+papermill_translators.register("python", ReadableTranslator)
+
+
 def execute(notebook: Path, output_path: Path, parameters: dict[str, Any], *, file: str,
             kernel_name: str = KERNEL_NAME, cwd: Path | None = None,
             timeout: int | None = None, ahead: bool = False) -> nbformat.NotebookNode:
@@ -45,21 +67,23 @@ def execute(notebook: Path, output_path: Path, parameters: dict[str, Any], *, fi
     """
     forkserver.LAST_LAUNCH.clear()
     forkserver.LAST_LAUNCH.update(forked=False, reason="单独运行（没有 fork 服务器）")
-    papermill_translators.register("python", ReadableTranslator)
     km = None
     if ahead and cwd is not None:
         from kit import ahead as ahead_kernels
 
         km = ahead_kernels.take(kernel_name, cwd)
     manager = {"km": km} if km is not None else {"kernel_manager_class": IPCKernelManager}
-    # papermill saves the notebook at every cell start and end; nbformat's default jsonschema
-    # validation makes each save ~8x slower than fastjsonschema (an nbformat dependency).
+    # nbformat's default jsonschema validation makes each save ~8x slower than fastjsonschema
+    # (an nbformat dependency).
     os.environ.setdefault("NBFORMAT_VALIDATOR", "fastjsonschema")
     try:
         nb = papermill.execute_notebook(
             str(notebook),
             str(output_path),
             parameters=parameters,
+            engine_name=ENGINE_NAME,
+            request_save_on_cell_execute=False,
+            record_path=str(output_path),
             kernel_name=kernel_name,
             cwd=str(cwd) if cwd else None,
             progress_bar=False,
@@ -78,7 +102,7 @@ def execute(notebook: Path, output_path: Path, parameters: dict[str, Any], *, fi
         raise ExecutionError(file, f"{type(exc).__name__}: {exc}", str(output_path)) from None
     finally:
         if km is not None:  # nbclient shuts down only the kernels it started
-            ahead_kernels.shutdown(km)
+            ahead_kernels.retire(km)
     outputs = [o for c in nb.cells for o in c.get("outputs", [])]
     errors = [o for o in outputs if o.get("output_type") == "error"]
     if errors:

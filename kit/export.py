@@ -7,6 +7,8 @@ from functools import cache
 
 import nbformat
 from nbconvert import HTMLExporter
+from nbconvert.exporters.templateexporter import TemplateExporter
+from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbconvert.preprocessors import TagRemovePreprocessor
 
 from kit.exceptions import ExportError
@@ -18,10 +20,25 @@ REMOVED_TAGS = {"parameters", "injected-parameters", "remove-cell", "provenance"
 _LEFTOVER = re.compile(r"\{\{|\{%|(?:src|href|action|srcset)\s*=\s*[\"']?\s*(?:https?:)?//|url\(\s*[\"']?\s*(?:https?:)?//|@import", re.I)
 
 
+class ReportExporter(HTMLExporter):
+    """nbconvert's HTML exporter without the pass it makes over every page it writes.
+
+    HTMLExporter re-parses its output with BeautifulSoup (pure Python) to add alt texts
+    to ``<img>`` and ``tabindex`` to JupyterLab's cell classes. Our template prints neither
+    (charts are inline SVG with their own text alternative), so that pass only re-serialised
+    the page, and cost more than rendering it."""
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        resources = self._init_resources(resources)
+        self.register_filter("filter_data_type", WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata,
+                                                                       parent=self, resources=resources))
+        return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+
 @cache
 def exporter() -> HTMLExporter:
     """One exporter per process: building it loads and compiles the templates."""
-    exp = HTMLExporter(
+    exp = ReportExporter(
         template_name=TEMPLATE,
         extra_template_basedirs=[str(TEMPLATES_DIR)],
         exclude_input=True,

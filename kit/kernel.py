@@ -12,12 +12,16 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 import uuid
 import weakref
+from queue import Empty
 from typing import Any
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
+from traitlets import DottedObjectName
 
 from kit import forkserver
 
@@ -40,8 +44,34 @@ class ForkProvisioner(LocalProvisioner):
         return self.connection_info
 
 
+class PromptClient(AsyncKernelClient):
+    """A kernel client that learns its IOPub subscription is live in milliseconds, not 0.2 s.
+
+    IOPub is a ZMQ subscription: until it reaches the kernel, what the kernel publishes is
+    lost. jupyter_client's ``wait_for_ready`` asks for ``kernel_info`` and, when the status
+    message that goes with the reply doesn't arrive within 0.2 s, asks again. A kernel that
+    is already up (one started ahead) answers before a fresh subscription reaches it, so every
+    report paid that 0.2 s. This client first asks at 10 ms intervals until an IOPub message
+    arrives, then lets jupyter_client's own check run (it now passes at once)."""
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (timeout if timeout is not None else 60)
+        while time.monotonic() < deadline:
+            self.kernel_info()
+            try:
+                await self.shell_channel.get_msg(timeout=1)
+                await self.iopub_channel.get_msg(timeout=0.01)
+                break
+            except Empty:
+                if not await self._async_is_alive():
+                    break  # jupyter_client's check says the kernel died
+        await super().wait_for_ready(timeout=max(deadline - time.monotonic(), 1))
+
+
 class IPCKernelManager(AsyncKernelManager):
     """An AsyncKernelManager on IPC transport with a private socket directory."""
+
+    client_class = DottedObjectName("kit.kernel.PromptClient")
 
     def __init__(self, **kwargs: Any) -> None:
         self.socket_dir = tempfile.mkdtemp(prefix="kit-kernel-")

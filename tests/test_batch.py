@@ -142,7 +142,7 @@ def published_state(out: Path) -> dict[str, str]:
         assert html.rstrip().endswith("</html>")
         nb = nbformat.read(link / "report.ipynb", as_version=4)
         key = record["inputs_key"]
-        assert f'<meta content="{key}" name="kit-inputs"' in html
+        assert f'<meta name="kit-inputs" content="{key}">' in html
         assert nb.metadata["kit"]["inputs_key"] == key
         state[str(link.relative_to(out))] = key
     return state

@@ -129,7 +129,7 @@ def test_executed_notebook_is_a_valid_record(seed_run):
 
     assert nb.metadata["kit"]["inputs"]["params"] == sha256_file(SEED_PARAMS)
     assert nb.metadata["kit"]["inputs"]["previous_params"] is None
-    html_key = re.search(r'<meta content="([0-9a-f]{64})" name="kit-inputs"', seed_run.html.read_text()).group(1)
+    html_key = re.search(r'<meta name="kit-inputs" content="([0-9a-f]{64})">', seed_run.html.read_text()).group(1)
     assert nb.metadata["kit"]["inputs_key"] == html_key
 
 

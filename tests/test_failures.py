@@ -66,5 +66,8 @@ def test_failing_run_keeps_published_report_and_the_failed_notebook(tmp_path, mo
         run_report(SEED_PARAMS, RunOptions(output=out, timeout=timeout))
     assert (dest / "report.html").read_text(encoding="utf-8") == "published"
     assert not (dest / "report.ipynb").exists()
-    assert failed_notebook_path(dest).exists()
+    record = nbformat.read(failed_notebook_path(dest), as_version=4)  # the cells run before the failure, kept
+    title = next(c for c in record.cells if c.get("id") == "title")
+    assert "宁海县商务局" in str(title.outputs)
+    assert record.metadata.papermill.end_time is not None
     shutil.rmtree(out)
