@@ -55,7 +55,11 @@ HASH_SEED = "0"
 ADDRESS_ENV = "KIT_FORK_SERVER"
 PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "IPython", "numpy", "pandas", "matplotlib",
            "matplotlib.figure", "matplotlib.backends.backend_svg", "pydantic", "jinja2", "markdown_it", "yaml",
-           "kit", "kit.charts", "kit.render", "kit.report")
+           "kit", "kit.charts", "kit.render", "kit.report",
+           # what a kernel imports as it initialises (the debugger's debugpy alone is ~0.1 s a kernel)
+           "ipykernel.debugger", "IPython.core.completerlib", "IPython.core.logger", "IPython.core.oinspect",
+           "IPython.extensions.storemagic", "IPython.core.debugger", "faulthandler", "runpy", "sqlite3",
+           "tornado.platform.asyncio", "tornado.queues")
 # Top-level names a file or folder in the kernel's working directory must not shadow.
 SHADOWED = ("ipykernel", "IPython", "numpy", "pandas", "matplotlib", "pydantic", "jinja2", "markdown_it", "yaml",
             "kit", "zmq", "tornado", "traitlets", "jupyter_client", "jupyter_core", "pyparsing", "dateutil", "pytz")
