@@ -157,13 +157,20 @@ def _run_child(request: dict, server_pid: int) -> int:
     return 0
 
 
-def _warm_font_lookup() -> None:
-    """Resolve the charts' font families once (matplotlib caches the answer: a path, no open file)."""
+def _warm_up() -> None:
+    """Work every kernel would repeat, done once here, leaving only passive objects: the charts'
+    font family resolved (matplotlib caches a path, no open file), the parameter models built
+    (pydantic), the templates compiled (Jinja)."""
     from matplotlib import font_manager
 
+    from kit import formats, model
     from kit.charts import CJK_SANS
+    from kit.render import precompile
 
     font_manager.findfont(font_manager.FontProperties(family=CJK_SANS), fallback_to_default=True)
+    for version in formats.versions():
+        model.schema_for(version)
+    precompile()
 
 
 def serve(address: str) -> None:
@@ -172,7 +179,7 @@ def serve(address: str) -> None:
     parent = os.getppid()
     for name in PRELOAD:
         __import__(name)
-    _warm_font_lookup()
+    _warm_up()
     gc.collect()
     gc.freeze()  # children's collections skip the shared pages (no copy-on-write, no walk)
     server_env = dict(os.environ)

@@ -46,6 +46,16 @@ def environment() -> Environment:
     return env
 
 
+def precompile() -> None:
+    """Compile every fragment template and the Markdown parser now, not on first use (the fork
+    server does this once, and every kernel forked from it starts with them ready)."""
+    env = environment()
+    for name in env.loader.list_templates():
+        if name.endswith(".j2"):
+            env.get_template(name)
+    _markdown_parser()
+
+
 def render(template: str, **context) -> str:
     return environment().get_template(template).render(**context)
 
