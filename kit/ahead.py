@@ -33,7 +33,7 @@ def _start(kernel_name: str, cwd: Path) -> None:
 
 def take(kernel_name: str, cwd: Path) -> IPCKernelManager | None:
     """The kernel started ahead for this report, if there is a live one that fits; then start
-    the next one. The caller shuts the returned kernel down after use."""
+    the next one. The caller hands the returned kernel to :func:`retire` after use."""
     _clean_up_retired()
     km, key, launch = _next.pop("km", None), _next.pop("key", None), _next.pop("launch", {})
     if km is not None and (key != (kernel_name, str(cwd)) or not asyncio.run(km.is_alive())):
@@ -56,6 +56,7 @@ def shutdown(km: IPCKernelManager) -> None:
 
 def retire(km: IPCKernelManager) -> None:
     """Kill a used kernel now; its clean-up waits for the next :func:`take` (or exit)."""
+    km.close_clients()
     with contextlib.suppress(OSError, RuntimeError, AttributeError):  # gone already, or never started
         asyncio.run(km.provisioner.kill())
     _retired.append(km)

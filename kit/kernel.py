@@ -95,6 +95,20 @@ class IPCKernelManager(AsyncKernelManager):
         kwargs.setdefault("connection_file", os.path.join(self.socket_dir, "kernel.json"))
         kwargs.setdefault("ip", os.path.join(self.socket_dir, "kernel-ipc"))
         super().__init__(**kwargs)
+        self._clients: list[PromptClient] = []
+
+    def client(self, **kwargs: Any) -> PromptClient:
+        kc = super().client(**kwargs)
+        self._clients.append(kc)
+        return kc
+
+    def close_clients(self) -> None:
+        """Stop the channels (sockets, heartbeat thread, zmq context) of the clients made for this
+        kernel. nbclient leaves them running when it was handed a kernel it didn't start."""
+        while self._clients:
+            kc = self._clients.pop()
+            if kc.channels_running:
+                kc.stop_channels()
 
     async def _async_pre_start_kernel(self, **kw: Any):
         if self.provisioner is None and os.environ.get(forkserver.ADDRESS_ENV):

@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import stat
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -199,6 +200,30 @@ def test_kernels_die_with_the_fork_server(tmp_path):
     assert asyncio.run(orphaned())
 
 
+def test_used_kernel_is_killed_at_once_and_cleaned_up_at_the_next_report(server, tmp_path):
+    from kit import ahead
+    from kit.api import run_report
+
+    options = RunOptions(output=tmp_path, ahead=True)
+    seed = ROOT / "params" / "ninghai-commerce" / "2020.yaml"
+    threads = threading.active_count()
+    run_report(seed, options)  # starts its own kernel, and one ahead for the next report
+    run_report(seed, options)  # runs on the kernel started ahead, then retires it
+    used = ahead._retired[-1]
+    # its client's channels are closed (nbclient leaves them open on a kernel it didn't start):
+    # no heartbeat thread pinging a dead kernel, no sockets left to the garbage collector
+    assert threading.active_count() == threads
+    socket_dir, process = used.socket_dir, used.provisioner.process
+    deadline = time.monotonic() + 10
+    while process.poll() is None and time.monotonic() < deadline:  # killed, not left to idle
+        time.sleep(0.05)
+    assert process.poll() is not None
+    assert os.path.isdir(socket_dir)  # its clean-up waits: the report did not
+    run_report(seed, options)
+    assert not os.path.exists(socket_dir)  # done when the next report took its kernel
+    assert used not in ahead._retired
+
+
 # ----------------------------------------------------------------- batches
 
 
@@ -256,3 +281,41 @@ def test_fork_server_killed_mid_batch_falls_back_or_reports(tmp_path, monkeypatc
         record = json.loads((link / "run.json").read_text())
         assert record["kernel_forked"] is False and record["kernel_note"].startswith("fork 服务器不可用")
         assert stat.S_ISREG((link / "report.html").stat().st_mode)
+
+
+def test_fork_server_killed_in_the_middle_of_a_batch(tmp_path, monkeypatch):
+    """Killed while reports run on its kernels: each report is published whole (on a forked
+    kernel, or on a stock one after the fall-back) or reported as failed, never half-published."""
+    from kit import batch as batch_module
+    from tests.test_batch import make_project, published_state
+
+    root = make_project(tmp_path, good=4, invalid=False, boom=False)  # 6 reports
+    monkeypatch.setenv("KIT_ROOT", str(root))
+    servers = []
+    real = batch_module.fork_server
+
+    @contextmanager
+    def recorded(kernel):
+        with real(kernel) as fs:
+            servers.append(fs)
+            yield fs
+
+    def kill_after_first(outcome):
+        if servers and servers[0].alive():
+            os.kill(servers[0].process.pid, signal.SIGKILL)
+
+    monkeypatch.setattr(batch_module, "fork_server", recorded)
+    result = run_batch(kernel="fork", workers=2, on_outcome=kill_after_first)
+    assert not servers[0].alive()
+    assert len(result.outcomes) == 6
+    for outcome in result.outcomes:
+        assert outcome.status in {"published", "failed"}, outcome
+        if outcome.status == "failed":  # a kernel that died with its server, said so
+            assert "报告笔记本执行失败：内核意外退出（DeadKernelError）" in outcome.message, outcome.message
+            assert (root / "output" / outcome.agency / f"{outcome.year}.failed.ipynb").exists()
+    published = published_state(root / "output")  # every link: complete files of one run
+    assert len(published) == [o.status for o in result.outcomes].count("published")
+    records = [json.loads((root / "output" / link / "run.json").read_text()) for link in published]
+    assert any(r["kernel_forked"] is False and r["kernel_note"].startswith("fork 服务器不可用") for r in records)
+    again = run_batch(kernel="fork", workers=2)  # the next batch has its own server: what failed is re-run
+    assert again.ok
