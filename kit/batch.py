@@ -14,7 +14,7 @@ import fcntl
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
@@ -22,7 +22,7 @@ from pathlib import Path
 from kit import narrative, paths, publish, render
 from kit.api import Plan, RunOptions, execute_plan, plan
 from kit.exceptions import KitError, ValidationFailed
-from kit.forkserver import ForkServer
+from kit.forkserver import ADDRESS_ENV, ForkServer
 
 STATUS_LABELS = {"published": "已发布", "unchanged": "未变化（未重新生成）", "failed": "失败", "invalid": "参数无效"}
 LOCK_NAME = ".kit-batch.lock"
@@ -211,16 +211,20 @@ def run_batch(root: Path | None = None, options: RunOptions | None = None, *, fo
 def fork_server(kernel: str) -> Iterator[ForkServer | None]:
     """The batch's fork server, its address in the environment the workers inherit; None for
     stock kernels or when it can't start (the kernels are then stock)."""
-    if kernel != "fork":
-        yield None
+    server = None
+    if kernel == "fork":
+        with suppress(OSError, RuntimeError):
+            server = ForkServer()
+    if server is not None:
+        with server:
+            yield server
         return
+    outer = os.environ.pop(ADDRESS_ENV, None)  # stock means stock, also inside a caller's own server
     try:
-        server = ForkServer()
-    except (OSError, RuntimeError):
         yield None
-        return
-    with server:
-        yield server
+    finally:
+        if outer is not None:
+            os.environ[ADDRESS_ENV] = outer
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from papermill.translators import PythonTranslator, papermill_translators
 
 from kit import forkserver
 from kit.exceptions import ExecutionError
-from kit.kernel import IPCKernelManager
+from kit.kernel import IPCKernelManager, KernelDiedBeforeReady
 
 KERNEL_NAME = "python3"
 ENGINE_NAME = "kit"
@@ -57,6 +57,47 @@ papermill_engines.register(ENGINE_NAME, SaveOnceEngine)
 papermill_translators.register("python", ReadableTranslator)
 
 
+STANDALONE = "单独运行（没有 fork 服务器）"
+
+
+def _papermill(notebook: Path, output_path: Path, parameters: dict[str, Any], kernel_name: str, cwd: Path | None,
+               timeout: int | None, km: IPCKernelManager | None) -> nbformat.NotebookNode:
+    manager = {"km": km} if km is not None else {"kernel_manager_class": IPCKernelManager}
+    return papermill.execute_notebook(
+        str(notebook),
+        str(output_path),
+        parameters=parameters,
+        engine_name=ENGINE_NAME,
+        request_save_on_cell_execute=False,
+        record_path=str(output_path),
+        kernel_name=kernel_name,
+        cwd=str(cwd) if cwd else None,
+        progress_bar=False,
+        log_output=False,
+        execution_timeout=timeout,
+        **manager,
+    )
+
+
+def _run(notebook: Path, output_path: Path, parameters: dict[str, Any], kernel_name: str, cwd: Path | None,
+         timeout: int | None, ahead: bool) -> nbformat.NotebookNode:
+    """papermill on the kernel this worker started ahead, if it has one; on a kernel started now
+    if that one died before it answered (nothing ran on it: the report is not a failure)."""
+    from kit import ahead as ahead_kernels
+
+    km = ahead_kernels.take(kernel_name, cwd) if ahead and cwd is not None else None
+    if km is None:
+        return _papermill(notebook, output_path, parameters, kernel_name, cwd, timeout, None)
+    try:
+        return _papermill(notebook, output_path, parameters, kernel_name, cwd, timeout, km)
+    except KernelDiedBeforeReady:
+        forkserver.LAST_LAUNCH.clear()
+        forkserver.LAST_LAUNCH.update(forked=False, reason=STANDALONE)
+    finally:
+        ahead_kernels.retire(km)  # nbclient shuts down only the kernels it started
+    return _papermill(notebook, output_path, parameters, kernel_name, cwd, timeout, None)
+
+
 def execute(notebook: Path, output_path: Path, parameters: dict[str, Any], *, file: str,
             kernel_name: str = KERNEL_NAME, cwd: Path | None = None,
             timeout: int | None = None, ahead: bool = False) -> nbformat.NotebookNode:
@@ -66,31 +107,12 @@ def execute(notebook: Path, output_path: Path, parameters: dict[str, Any], *, fi
     marked by papermill) is left at ``output_path`` for a reviewer to open.
     """
     forkserver.LAST_LAUNCH.clear()
-    forkserver.LAST_LAUNCH.update(forked=False, reason="单独运行（没有 fork 服务器）")
-    km = None
-    if ahead and cwd is not None:
-        from kit import ahead as ahead_kernels
-
-        km = ahead_kernels.take(kernel_name, cwd)
-    manager = {"km": km} if km is not None else {"kernel_manager_class": IPCKernelManager}
+    forkserver.LAST_LAUNCH.update(forked=False, reason=STANDALONE)
     # nbformat's default jsonschema validation makes each save ~8x slower than fastjsonschema
     # (an nbformat dependency).
     os.environ.setdefault("NBFORMAT_VALIDATOR", "fastjsonschema")
     try:
-        nb = papermill.execute_notebook(
-            str(notebook),
-            str(output_path),
-            parameters=parameters,
-            engine_name=ENGINE_NAME,
-            request_save_on_cell_execute=False,
-            record_path=str(output_path),
-            kernel_name=kernel_name,
-            cwd=str(cwd) if cwd else None,
-            progress_bar=False,
-            log_output=False,
-            execution_timeout=timeout,
-            **manager,
-        )
+        nb = _run(notebook, output_path, parameters, kernel_name, cwd, timeout, ahead)
     except PapermillExecutionError as exc:
         raise ExecutionError(file, f"第 {exc.exec_count} 个单元格出错：{exc.ename}: {exc.evalue}",
                              str(output_path)) from None
@@ -100,9 +122,6 @@ def execute(notebook: Path, output_path: Path, parameters: dict[str, Any], *, fi
         raise ExecutionError(file, f"单元格执行超时（上限 {timeout} 秒）", str(output_path)) from None
     except (RuntimeError, TimeoutError) as exc:  # kernel failed to start, or another nbclient failure
         raise ExecutionError(file, f"{type(exc).__name__}: {exc}", str(output_path)) from None
-    finally:
-        if km is not None:  # nbclient shuts down only the kernels it started
-            ahead_kernels.retire(km)
     outputs = [o for c in nb.cells for o in c.get("outputs", [])]
     errors = [o for o in outputs if o.get("output_type") == "error"]
     if errors:

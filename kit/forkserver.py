@@ -233,7 +233,10 @@ def request(address: str, message: dict, timeout: float = 30) -> dict:
         sock.settimeout(timeout)
         sock.connect(address)
         sock.sendall((json.dumps(message) + "\n").encode())
-        return json.loads(sock.makefile("r", encoding="utf-8").readline())
+        line = sock.makefile("r", encoding="utf-8").readline()
+    if not line:  # the server died after it accepted the request
+        raise ConnectionResetError("fork 服务器没有回复")
+    return json.loads(line)
 
 
 class ForkServer:
@@ -263,11 +266,15 @@ class ForkServer:
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def __enter__(self) -> ForkServer:
+        self._outer = os.environ.get(ADDRESS_ENV)  # a server this one is nested in
         os.environ[ADDRESS_ENV] = self.address  # the workers (spawned after this) find it here
         return self
 
     def __exit__(self, *exc: object) -> None:
-        os.environ.pop(ADDRESS_ENV, None)
+        if self._outer is None:
+            os.environ.pop(ADDRESS_ENV, None)
+        else:
+            os.environ[ADDRESS_ENV] = self._outer
         self.stop()
 
 

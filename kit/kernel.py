@@ -44,6 +44,10 @@ class ForkProvisioner(LocalProvisioner):
         return self.connection_info
 
 
+class KernelDiedBeforeReady(RuntimeError):
+    """The kernel died before it answered ``kernel_info``: nothing of the notebook ran on it."""
+
+
 class PromptClient(AsyncKernelClient):
     """A kernel client whose ``wait_for_ready`` takes milliseconds where jupyter_client's takes 0.2 s.
 
@@ -65,7 +69,7 @@ class PromptClient(AsyncKernelClient):
                 self._handle_kernel_info_reply(reply)
                 return
             if not await self._async_is_alive():
-                raise RuntimeError("Kernel died before replying to kernel_info")
+                raise KernelDiedBeforeReady("Kernel died before replying to kernel_info")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
 

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import stat
 import threading
 import time
@@ -48,6 +49,26 @@ def test_refusal_for_import_time_environment(tmp_path):
     assert refusal(str(tmp_path), {**server, "JPY_PARENT_PID": "2", "KIT_X": "y"}, server) is None
     assert refusal(str(tmp_path), {**server, "MPLBACKEND": "agg", "OMP_NUM_THREADS": "1"}, server) == \
         "环境变量与 fork 服务器不同：MPLBACKEND, OMP_NUM_THREADS"
+
+
+def test_server_dying_after_it_accepted_a_request_means_unavailable(tmp_path, monkeypatch):
+    address = str(tmp_path / "server.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(address)
+    listener.listen(1)
+
+    def accept_and_die():
+        conn, _ = listener.accept()
+        conn.recv(4096)
+        conn.close()  # no reply: what a server killed mid-request leaves
+
+    thread = threading.Thread(target=accept_and_die)
+    thread.start()
+    monkeypatch.setenv(forkserver.ADDRESS_ENV, address)
+    got = forkserver.launch(["python"], dict(os.environ), str(tmp_path), str(tmp_path / "kernel.log"))
+    thread.join()
+    listener.close()
+    assert got == "fork 服务器不可用（ConnectionResetError）"
 
 
 # ----------------------------------------------------------------- a real fork server, real kernels
@@ -224,6 +245,21 @@ def test_used_kernel_is_killed_at_once_and_cleaned_up_at_the_next_report(server,
     assert used not in ahead._retired
 
 
+def test_kernel_started_ahead_that_died_is_replaced_not_a_failure(server, tmp_path):
+    from kit import ahead
+    from kit.api import run_report
+
+    options = RunOptions(output=tmp_path, ahead=True)
+    seed = ROOT / "params" / "ninghai-commerce" / "2020.yaml"
+    run_report(seed, options)  # leaves a kernel started ahead
+    waiting = ahead._next["km"]
+    waiting.provisioner.process.kill()  # it dies before the next report can use it
+    waiting.is_alive = lambda: asyncio.sleep(0, result=True)  # ...after take() found it alive
+    result = run_report(seed, options)
+    record = json.loads((result.html.parent / "run.json").read_text())
+    assert record["kernel_forked"] is True and record["kernel_started_ahead"] is False, record["kernel_note"]
+
+
 # ----------------------------------------------------------------- batches
 
 
@@ -261,20 +297,27 @@ def test_batch_falls_back_to_stock_when_the_server_cannot_serve(tmp_path, monkey
     assert record["kernel_forked"] is False and "matplotlibrc" in record["kernel_note"]
 
 
-def test_fork_server_killed_mid_batch_falls_back_or_reports(tmp_path, monkeypatch):
+def batch_servers(monkeypatch, killed_at_once: bool = False) -> list[ForkServer]:
+    """The fork servers the next batches start (killed as soon as started, if asked)."""
     from kit import batch as batch_module
 
-    started = []
+    servers: list[ForkServer] = []
     real = batch_module.fork_server
 
     @contextmanager
-    def server_that_dies(kernel):
+    def recorded(kernel):
         with real(kernel) as fs:
-            started.append(fs)
-            os.kill(fs.process.pid, signal.SIGKILL)  # gone before any kernel is asked for
+            servers.append(fs)
+            if killed_at_once:
+                os.kill(fs.process.pid, signal.SIGKILL)
             yield fs
 
-    monkeypatch.setattr(batch_module, "fork_server", server_that_dies)
+    monkeypatch.setattr(batch_module, "fork_server", recorded)
+    return servers
+
+
+def test_fork_server_killed_before_any_kernel_falls_back_to_stock(tmp_path, monkeypatch):
+    batch_servers(monkeypatch, killed_at_once=True)
     result = run_batch(options=RunOptions(output=tmp_path), kernel="fork")
     assert result.ok  # every report ran on a stock kernel instead
     for link in (p for p in tmp_path.glob("*/*") if p.is_symlink()):
@@ -286,25 +329,16 @@ def test_fork_server_killed_mid_batch_falls_back_or_reports(tmp_path, monkeypatc
 def test_fork_server_killed_in_the_middle_of_a_batch(tmp_path, monkeypatch):
     """Killed while reports run on its kernels: each report is published whole (on a forked
     kernel, or on a stock one after the fall-back) or reported as failed, never half-published."""
-    from kit import batch as batch_module
     from tests.test_batch import make_project, published_state
 
     root = make_project(tmp_path, good=4, invalid=False, boom=False)  # 6 reports
     monkeypatch.setenv("KIT_ROOT", str(root))
-    servers = []
-    real = batch_module.fork_server
-
-    @contextmanager
-    def recorded(kernel):
-        with real(kernel) as fs:
-            servers.append(fs)
-            yield fs
+    servers = batch_servers(monkeypatch)
 
     def kill_after_first(outcome):
         if servers and servers[0].alive():
             os.kill(servers[0].process.pid, signal.SIGKILL)
 
-    monkeypatch.setattr(batch_module, "fork_server", recorded)
     result = run_batch(kernel="fork", workers=2, on_outcome=kill_after_first)
     assert not servers[0].alive()
     assert len(result.outcomes) == 6

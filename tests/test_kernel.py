@@ -9,7 +9,7 @@ import signal
 
 import pytest
 
-from kit.kernel import IPCKernelManager, PromptClient
+from kit.kernel import IPCKernelManager, KernelDiedBeforeReady, PromptClient
 
 pytestmark = pytest.mark.slow
 
@@ -54,7 +54,7 @@ def test_ready_check_reports_a_dead_kernel():
         try:
             os.kill(km.provisioner.pid, signal.SIGKILL)
             await km.provisioner.wait()
-            with pytest.raises(RuntimeError, match="Kernel died before replying to kernel_info"):
+            with pytest.raises(KernelDiedBeforeReady, match="Kernel died before replying to kernel_info"):
                 await kc.wait_for_ready(timeout=10)
         finally:
             await _stop(km, kc)
