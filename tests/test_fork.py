@@ -353,3 +353,30 @@ def test_fork_server_killed_in_the_middle_of_a_batch(tmp_path, monkeypatch):
     assert any(r["kernel_forked"] is False and r["kernel_note"].startswith("fork 服务器不可用") for r in records)
     again = run_batch(kernel="fork", workers=2)  # the next batch has its own server: what failed is re-run
     assert again.ok
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [("import os\nos._exit(1)", "报告笔记本执行失败：内核意外退出（DeadKernelError）"),
+     ("import time\ntime.sleep(60)", "报告笔记本执行失败：单元格执行超时（上限 5 秒）")],
+    ids=["crash", "timeout"],
+)
+def test_forked_kernel_crashing_or_timing_out_in_a_batch_is_reported(tmp_path, monkeypatch, cell, message):
+    from tests.test_batch import make_project, published_state
+
+    root = make_project(tmp_path, good=1, invalid=False)  # agency-0, boom, pingtan 2021 and 2022
+    nb_path = root / "notebooks" / "report.ipynb"
+    nb = nbformat.read(nb_path, as_version=4)
+    boom = next(c for c in nb.cells if c.get("id") == "boom")
+    boom.source = "if report.model.agency.id == 'boom':\n" + "\n".join("    " + line for line in cell.splitlines())
+    nbformat.write(nb, nb_path)
+    monkeypatch.setenv("KIT_ROOT", str(root))
+    result = run_batch(options=RunOptions(timeout=5), kernel="fork", workers=2)
+    by_file = {o.params_file: o for o in result.outcomes}
+    assert by_file.pop("params/boom/2020.yaml").message.startswith(f"params/boom/2020.yaml: {message}")
+    assert {o.status for o in by_file.values()} == {"published"}
+    out = root / "output"
+    assert (out / "boom" / "2020.failed.ipynb").exists() and not (out / "boom" / "2020").exists()
+    published = published_state(out)
+    assert len(published) == 3
+    assert all(json.loads((out / link / "run.json").read_text())["kernel_forked"] for link in published)
