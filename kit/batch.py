@@ -22,7 +22,7 @@ from pathlib import Path
 from kit import narrative, paths, publish, render
 from kit.api import Plan, RunOptions, execute_plan, plan
 from kit.exceptions import KitError, ValidationFailed
-from kit.forkserver import ADDRESS_ENV, ForkServer
+from kit.forkserver import ForkServer, swap_address
 
 STATUS_LABELS = {"published": "已发布", "unchanged": "未变化（未重新生成）", "failed": "失败", "invalid": "参数无效"}
 LOCK_NAME = ".kit-batch.lock"
@@ -219,12 +219,11 @@ def fork_server(kernel: str) -> Iterator[ForkServer | None]:
         with server:
             yield server
         return
-    outer = os.environ.pop(ADDRESS_ENV, None)  # stock means stock, also inside a caller's own server
+    outer = swap_address(None)  # stock means stock, also inside a caller's own server
     try:
         yield None
     finally:
-        if outer is not None:
-            os.environ[ADDRESS_ENV] = outer
+        swap_address(outer)
 
 
 @contextmanager

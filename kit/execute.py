@@ -57,7 +57,10 @@ papermill_engines.register(ENGINE_NAME, SaveOnceEngine)
 papermill_translators.register("python", ReadableTranslator)
 
 
-STANDALONE = "单独运行（没有 fork 服务器）"
+def _launch_not_known_yet() -> None:
+    """What provenance says of the kernel until a provisioner launches one (without a fork server none does)."""
+    forkserver.LAST_LAUNCH.clear()
+    forkserver.LAST_LAUNCH.update(forked=False, reason="单独运行（没有 fork 服务器）")
 
 
 def _papermill(notebook: Path, output_path: Path, parameters: dict[str, Any], kernel_name: str, cwd: Path | None,
@@ -91,8 +94,7 @@ def _run(notebook: Path, output_path: Path, parameters: dict[str, Any], kernel_n
     try:
         return _papermill(notebook, output_path, parameters, kernel_name, cwd, timeout, km)
     except KernelDiedBeforeReady:
-        forkserver.LAST_LAUNCH.clear()
-        forkserver.LAST_LAUNCH.update(forked=False, reason=STANDALONE)
+        _launch_not_known_yet()
     finally:
         ahead_kernels.retire(km)  # nbclient shuts down only the kernels it started
     return _papermill(notebook, output_path, parameters, kernel_name, cwd, timeout, None)
@@ -106,8 +108,7 @@ def execute(notebook: Path, output_path: Path, parameters: dict[str, Any], *, fi
     A failing cell raises :class:`ExecutionError`; the failed notebook (with the error
     marked by papermill) is left at ``output_path`` for a reviewer to open.
     """
-    forkserver.LAST_LAUNCH.clear()
-    forkserver.LAST_LAUNCH.update(forked=False, reason=STANDALONE)
+    _launch_not_known_yet()
     # nbformat's default jsonschema validation makes each save ~8x slower than fastjsonschema
     # (an nbformat dependency).
     os.environ.setdefault("NBFORMAT_VALIDATOR", "fastjsonschema")

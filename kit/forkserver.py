@@ -239,6 +239,14 @@ def request(address: str, message: dict, timeout: float = 30) -> dict:
     return json.loads(line)
 
 
+def swap_address(address: str | None) -> str | None:
+    """Set the fork server address that workers inherit (None: no server); return the one replaced."""
+    outer = os.environ.pop(ADDRESS_ENV, None)
+    if address is not None:
+        os.environ[ADDRESS_ENV] = address
+    return outer
+
+
 class ForkServer:
     """Owned by a batch: started before the workers, stopped (with its kernels) after them."""
 
@@ -266,15 +274,11 @@ class ForkServer:
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def __enter__(self) -> ForkServer:
-        self._outer = os.environ.get(ADDRESS_ENV)  # a server this one is nested in
-        os.environ[ADDRESS_ENV] = self.address  # the workers (spawned after this) find it here
+        self._outer = swap_address(self.address)  # the workers (spawned after this) find it there
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._outer is None:
-            os.environ.pop(ADDRESS_ENV, None)
-        else:
-            os.environ[ADDRESS_ENV] = self._outer
+        swap_address(self._outer)  # the address of a server this one was nested in, if any
         self.stop()
 
 
