@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import time
 from pathlib import Path
 
 from kit import forkserver
@@ -26,9 +27,14 @@ _retired: list[IPCKernelManager] = []
 
 def _start(kernel_name: str, cwd: Path) -> None:
     km = IPCKernelManager(kernel_name=kernel_name)
+    this_report = dict(forkserver.LAST_LAUNCH)  # starting the next kernel must not overwrite it
     forkserver.LAST_LAUNCH.clear()
-    asyncio.run(km.start_kernel(cwd=str(cwd)))
-    _next.update(km=km, key=(kernel_name, str(cwd)), launch=dict(forkserver.LAST_LAUNCH))
+    try:
+        asyncio.run(km.start_kernel(cwd=str(cwd)))
+        _next.update(km=km, key=(kernel_name, str(cwd)), launch=dict(forkserver.LAST_LAUNCH))
+    finally:
+        forkserver.LAST_LAUNCH.clear()
+        forkserver.LAST_LAUNCH.update(this_report)
 
 
 def take(kernel_name: str, cwd: Path) -> IPCKernelManager | None:
@@ -43,22 +49,40 @@ def take(kernel_name: str, cwd: Path) -> IPCKernelManager | None:
         _start(kernel_name, cwd)
     except (OSError, RuntimeError):  # no kernel ahead this time: the next report starts its own
         _next.clear()
-    if km is not None:  # what this report's kernel was (starting the next one overwrote it)
+    if km is not None:  # what this report's kernel is
         forkserver.LAST_LAUNCH.clear()
         forkserver.LAST_LAUNCH.update(launch, ahead=True)
     return km
 
 
+# Clean-up is best effort: whatever goes wrong in shutting down a kernel whose report is over
+# (a zmq error, a process already gone) must not fail the report, nor the worker's next one.
+_CLEAN_UP_ERRORS = Exception
+
+
 def shutdown(km: IPCKernelManager) -> None:
-    with contextlib.suppress(OSError, RuntimeError):
+    with contextlib.suppress(_CLEAN_UP_ERRORS):
         asyncio.run(km.shutdown_kernel(now=True))
 
 
+async def _kill(km: IPCKernelManager) -> None:
+    """Kill the kernel and wait (milliseconds) until it is gone and forgotten: the deferred
+    clean-up then signals no process, so no later process that reuses its pid."""
+    provisioner = km.provisioner
+    if provisioner is None or not provisioner.has_process:
+        return
+    await provisioner.kill()
+    deadline = time.monotonic() + 5
+    while await provisioner.poll() is None and time.monotonic() < deadline:
+        await asyncio.sleep(0.005)
+    await provisioner.wait()  # returns at once now; sets the process to None
+
+
 def retire(km: IPCKernelManager) -> None:
-    """Kill a used kernel now; its clean-up waits for the next :func:`take` (or exit)."""
-    km.close_clients()
-    with contextlib.suppress(OSError, RuntimeError, AttributeError):  # gone already, or never started
-        asyncio.run(km.provisioner.kill())
+    """Kill a used kernel now; the rest of its clean-up waits for the next :func:`take` (or exit)."""
+    with contextlib.suppress(_CLEAN_UP_ERRORS):
+        km.close_clients()
+        asyncio.run(_kill(km))
     _retired.append(km)
 
 

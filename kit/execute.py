@@ -57,6 +57,9 @@ papermill_engines.register(ENGINE_NAME, SaveOnceEngine)
 papermill_translators.register("python", ReadableTranslator)
 
 
+REPLACED = "预先启动的内核在使用前已退出，改用新启动的内核"
+
+
 def _launch_not_known_yet() -> None:
     """What provenance says of the kernel until a provisioner launches one (without a fork server none does)."""
     forkserver.LAST_LAUNCH.clear()
@@ -97,7 +100,10 @@ def _run(notebook: Path, output_path: Path, parameters: dict[str, Any], kernel_n
         _launch_not_known_yet()
     finally:
         ahead_kernels.retire(km)  # nbclient shuts down only the kernels it started
-    return _papermill(notebook, output_path, parameters, kernel_name, cwd, timeout, None)
+    nb = _papermill(notebook, output_path, parameters, kernel_name, cwd, timeout, None)
+    reason = forkserver.LAST_LAUNCH.get("reason")
+    forkserver.LAST_LAUNCH["reason"] = REPLACED + (f"；{reason}" if reason else "")
+    return nb
 
 
 def execute(notebook: Path, output_path: Path, parameters: dict[str, Any], *, file: str,

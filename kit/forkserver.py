@@ -64,7 +64,8 @@ PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "IPython", "numpy", "pan
 SHADOWED = ("ipykernel", "IPython", "numpy", "pandas", "matplotlib", "pydantic", "jinja2", "markdown_it", "yaml",
             "kit", "zmq", "tornado", "traitlets", "jupyter_client", "jupyter_core", "pyparsing", "dateutil", "pytz")
 IMPORT_TIME_ENV = ("PYTHON", "MPL", "OMP_", "OPENBLAS", "MKL_", "NUMEXPR", "NUMPY", "PANDAS", "LANG", "LC_", "TZ",
-                   "HOME", "XDG_", "JUPYTER", "IPYTHON", "VIRTUAL_ENV", "PATH")
+                   "HOME", "XDG_", "JUPYTER", "IPYTHON", "VIRTUAL_ENV", "PATH",
+                   "PYDEVD", "DEBUGPY", "GEVENT_SUPPORT")  # read by the debugger (debugpy) as it is imported
 
 
 def _import_time_env(env: dict[str, str]) -> dict[str, str]:
@@ -118,7 +119,7 @@ def _die_with_parent() -> None:
         pass
 
 
-def _run_child(request: dict, server_pid: int) -> int:
+def _run_child(request: dict, server_pid: int, set_by_imports: dict[str, str]) -> int:
     """In the forked child: become a fresh kernel process, run the kernel, return its exit code."""
     os.setsid()  # a process group of its own, like a stock kernel (interrupts go to it alone)
     for sig in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM):
@@ -126,6 +127,7 @@ def _run_child(request: dict, server_pid: int) -> int:
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
+    os.environ.update(set_by_imports)
     read, write = os.pipe()  # stdin: a closed pipe
     os.close(write)
     os.dup2(read, 0)
@@ -177,12 +179,15 @@ def serve(address: str) -> None:
     """The fork server's loop: one JSON request per connection."""
     _die_with_parent()
     parent = os.getppid()
+    server_env = dict(os.environ)  # what the preloaded modules read as they were imported
     for name in PRELOAD:
         __import__(name)
     _warm_up()
+    # what they set as they were imported (debugpy: PYDEVD_USE_FRAME_EVAL): a stock kernel has it
+    # once it has imported them, so each child gets it back after taking its kernel's environment
+    set_by_imports = {k: v for k, v in os.environ.items() if server_env.get(k) != v}
     gc.collect()
     gc.freeze()  # children's collections skip the shared pages (no copy-on-write, no walk)
-    server_env = dict(os.environ)
     exit_codes: dict[int, int] = {}
     signal.signal(signal.SIGCHLD, lambda *_: _reap(exit_codes))
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -211,7 +216,7 @@ def serve(address: str) -> None:
                     if pid == 0:
                         conn.close()  # through their Python objects, not raw descriptors
                         listener.close()
-                        raise _ChildDone(_run_child(request, server_pid))
+                        raise _ChildDone(_run_child(request, server_pid, set_by_imports))
                     reply = {"pid": pid}
             else:
                 reply = {"pong": os.getpid()}

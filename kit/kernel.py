@@ -65,7 +65,8 @@ class PromptClient(AsyncKernelClient):
                 reply = await self.shell_channel.get_msg(timeout=1)
             except Empty:
                 reply = None
-            if reply is not None and reply["msg_type"] == "kernel_info_reply" and await self._iopub_idle(msg_id):
+            if (reply is not None and reply["msg_type"] == "kernel_info_reply"
+                    and await self._iopub_idle(msg_id, deadline)):
                 self._handle_kernel_info_reply(reply)
                 return
             if not await self._async_is_alive():
@@ -73,9 +74,9 @@ class PromptClient(AsyncKernelClient):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
 
-    async def _iopub_idle(self, msg_id: str) -> bool:
+    async def _iopub_idle(self, msg_id: str, deadline: float) -> bool:
         """Whether IOPub delivers the ``idle`` status of request ``msg_id`` (False: not subscribed yet)."""
-        while True:
+        while time.monotonic() < deadline:
             try:
                 msg = await self.iopub_channel.get_msg(timeout=0.05)
             except Empty:
@@ -83,6 +84,7 @@ class PromptClient(AsyncKernelClient):
             if (msg["msg_type"] == "status" and msg["parent_header"].get("msg_id") == msg_id
                     and msg["content"].get("execution_state") == "idle"):
                 return True
+        return False
 
 
 class IPCKernelManager(AsyncKernelManager):

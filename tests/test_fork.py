@@ -49,6 +49,8 @@ def test_refusal_for_import_time_environment(tmp_path):
     assert refusal(str(tmp_path), {**server, "JPY_PARENT_PID": "2", "KIT_X": "y"}, server) is None
     assert refusal(str(tmp_path), {**server, "MPLBACKEND": "agg", "OMP_NUM_THREADS": "1"}, server) == \
         "环境变量与 fork 服务器不同：MPLBACKEND, OMP_NUM_THREADS"
+    assert refusal(str(tmp_path), {**server, "PYDEVD_USE_CYTHON": "NO"}, server) == \
+        "环境变量与 fork 服务器不同：PYDEVD_USE_CYTHON"  # read by debugpy, preloaded with the debugger
 
 
 def test_server_dying_after_it_accepted_a_request_means_unavailable(tmp_path, monkeypatch):
@@ -59,7 +61,8 @@ def test_server_dying_after_it_accepted_a_request_means_unavailable(tmp_path, mo
 
     def accept_and_die():
         conn, _ = listener.accept()
-        conn.recv(4096)
+        with conn.makefile("rb") as request:
+            request.readline()  # the whole request, so that closing sends EOF, not a reset
         conn.close()  # no reply: what a server killed mid-request leaves
 
     thread = threading.Thread(target=accept_and_die)
@@ -135,6 +138,16 @@ def test_hash_seed_is_pinned_for_both_kinds(server, monkeypatch):
     stock, launch, _ = run(code)
     assert launch.get("forked") is not True
     assert text(stock[0]) == forked and forked.startswith("0 ")
+
+
+def test_environment_set_by_preloaded_imports_is_as_in_a_stock_kernel(server, monkeypatch):
+    code = ["import os; print(os.environ.get('PYDEVD_USE_FRAME_EVAL'), 'KIT_FORK_SERVER' in os.environ)"]
+    forked, launch, _ = run(code)  # debugpy sets PYDEVD_USE_FRAME_EVAL as it is imported
+    assert launch["forked"] is True
+    monkeypatch.delenv(forkserver.ADDRESS_ENV)
+    stock, launch, _ = run(code)
+    assert launch.get("forked") is not True
+    assert text(forked[0]) == "NO True\n" and text(stock[0]) == "NO False\n"
 
 
 def test_stdin_is_a_closed_pipe_as_for_a_stock_kernel(server):
@@ -231,15 +244,15 @@ def test_used_kernel_is_killed_at_once_and_cleaned_up_at_the_next_report(server,
     run_report(seed, options)  # starts its own kernel, and one ahead for the next report
     run_report(seed, options)  # runs on the kernel started ahead, then retires it
     used = ahead._retired[-1]
+    pid = used.provisioner.pid
     # its client's channels are closed (nbclient leaves them open on a kernel it didn't start):
     # no heartbeat thread pinging a dead kernel, no sockets left to the garbage collector
     assert threading.active_count() == threads
-    socket_dir, process = used.socket_dir, used.provisioner.process
-    deadline = time.monotonic() + 10
-    while process.poll() is None and time.monotonic() < deadline:  # killed, not left to idle
-        time.sleep(0.05)
-    assert process.poll() is not None
-    assert os.path.isdir(socket_dir)  # its clean-up waits: the report did not
+    socket_dir = used.socket_dir
+    with pytest.raises(ProcessLookupError):  # killed and reaped, not left to idle
+        os.kill(pid, 0)
+    assert used.provisioner.process is None  # forgotten: the later clean-up signals no (reused) pid
+    assert os.path.isdir(socket_dir)  # the rest of its clean-up waits: the report did not
     run_report(seed, options)
     assert not os.path.exists(socket_dir)  # done when the next report took its kernel
     assert used not in ahead._retired
@@ -257,7 +270,8 @@ def test_kernel_started_ahead_that_died_is_replaced_not_a_failure(server, tmp_pa
     waiting.is_alive = lambda: asyncio.sleep(0, result=True)  # ...after take() found it alive
     result = run_report(seed, options)
     record = json.loads((result.html.parent / "run.json").read_text())
-    assert record["kernel_forked"] is True and record["kernel_started_ahead"] is False, record["kernel_note"]
+    assert record["kernel_forked"] is True and record["kernel_started_ahead"] is False
+    assert record["kernel_note"] == "预先启动的内核在使用前已退出，改用新启动的内核"
 
 
 # ----------------------------------------------------------------- batches
