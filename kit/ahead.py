@@ -18,9 +18,12 @@ import contextlib
 import time
 from pathlib import Path
 
+from nbclient import NotebookClient
+
 from kit import forkserver
 from kit.kernel import IPCKernelManager
 
+MEMORY = NotebookClient.ipython_hist_file.default_value  # ":memory:"
 _next: dict[str, object] = {}
 _retired: list[IPCKernelManager] = []
 
@@ -30,7 +33,9 @@ def _start(kernel_name: str, cwd: Path) -> None:
     this_report = dict(forkserver.LAST_LAUNCH)  # starting the next kernel must not overwrite it
     forkserver.LAST_LAUNCH.clear()
     try:
-        asyncio.run(km.start_kernel(cwd=str(cwd)))
+        # as nbclient starts its kernels: IPython's history in memory, not in ~/.ipython (kernels
+        # running at once contend for that SQLite file, and it would keep every report's parameters)
+        asyncio.run(km.start_kernel(cwd=str(cwd), extra_arguments=[f"--HistoryManager.hist_file={MEMORY}"]))
         _next.update(km=km, key=(kernel_name, str(cwd)), launch=dict(forkserver.LAST_LAUNCH))
     finally:
         forkserver.LAST_LAUNCH.clear()

@@ -258,6 +258,36 @@ def test_used_kernel_is_killed_at_once_and_cleaned_up_at_the_next_report(server,
     assert used not in ahead._retired
 
 
+def test_kernel_started_ahead_keeps_history_in_memory_as_nbclient_does(server):
+    from kit import ahead
+
+    earlier = ahead._next.pop("km", None)  # one an earlier test left waiting: shut down, not dropped
+    if earlier is not None:
+        ahead.shutdown(earlier)
+    ahead._start("python3", Path(NOTEBOOKS))
+    km = ahead._next.pop("km")
+    ahead._next.clear()
+
+    async def history_file():
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=60)
+            out = []
+            await kc.execute_interactive(
+                "print(get_ipython().history_manager.hist_file)", timeout=30,
+                output_hook=lambda m: out.append(m["content"]["text"]) if m["msg_type"] == "stream" else None)
+            return "".join(out)
+        finally:
+            kc.stop_channels()
+
+    try:
+        assert asyncio.run(history_file()) == ":memory:\n"  # not ~/.ipython's history.sqlite
+    finally:
+        ahead.retire(km)
+        ahead._clean_up_retired()
+
+
 def test_kernel_started_ahead_that_died_is_replaced_not_a_failure(server, tmp_path):
     from kit import ahead
     from kit.api import run_report
