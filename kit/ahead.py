@@ -31,15 +31,14 @@ _retired: list[IPCKernelManager] = []
 def _start(kernel_name: str, cwd: Path) -> None:
     km = IPCKernelManager(kernel_name=kernel_name)
     this_report = dict(forkserver.LAST_LAUNCH)  # starting the next kernel must not overwrite it
-    forkserver.LAST_LAUNCH.clear()
+    forkserver.replace_launch({})
     try:
         # as nbclient starts its kernels: IPython's history in memory, not in ~/.ipython (kernels
         # running at once contend for that SQLite file, and it would keep every report's parameters)
         asyncio.run(km.start_kernel(cwd=str(cwd), extra_arguments=[f"--HistoryManager.hist_file={MEMORY}"]))
         _next.update(km=km, key=(kernel_name, str(cwd)), launch=dict(forkserver.LAST_LAUNCH))
     finally:
-        forkserver.LAST_LAUNCH.clear()
-        forkserver.LAST_LAUNCH.update(this_report)
+        forkserver.replace_launch(this_report)
 
 
 def take(kernel_name: str, cwd: Path) -> IPCKernelManager | None:
@@ -55,8 +54,7 @@ def take(kernel_name: str, cwd: Path) -> IPCKernelManager | None:
     except (OSError, RuntimeError):  # no kernel ahead this time: the next report starts its own
         _next.clear()
     if km is not None:  # what this report's kernel is
-        forkserver.LAST_LAUNCH.clear()
-        forkserver.LAST_LAUNCH.update(launch, ahead=True)
+        forkserver.replace_launch({**launch, "ahead": True})
     return km
 
 

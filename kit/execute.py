@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pprint
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +63,7 @@ REPLACED = "预先启动的内核在使用前已退出，改用新启动的内�
 
 def _launch_not_known_yet() -> None:
     """What provenance says of the kernel until a provisioner launches one (without a fork server none does)."""
-    forkserver.LAST_LAUNCH.clear()
-    forkserver.LAST_LAUNCH.update(forked=False, reason="单独运行（没有 fork 服务器）")
+    forkserver.replace_launch({"forked": False, "reason": "单独运行（没有 fork 服务器）"})
 
 
 def _papermill(notebook: Path, output_path: Path, parameters: dict[str, Any], kernel_name: str, cwd: Path | None,
@@ -91,16 +91,17 @@ def _run(notebook: Path, output_path: Path, parameters: dict[str, Any], kernel_n
     if that one died before it answered (nothing ran on it: the report is not a failure)."""
     from kit import ahead as ahead_kernels
 
+    run_on = partial(_papermill, notebook, output_path, parameters, kernel_name, cwd, timeout)
     km = ahead_kernels.take(kernel_name, cwd) if ahead and cwd is not None else None
     if km is None:
-        return _papermill(notebook, output_path, parameters, kernel_name, cwd, timeout, None)
+        return run_on(None)
     try:
-        return _papermill(notebook, output_path, parameters, kernel_name, cwd, timeout, km)
+        return run_on(km)
     except KernelDiedBeforeReady:
         _launch_not_known_yet()
     finally:
         ahead_kernels.retire(km)  # nbclient shuts down only the kernels it started
-    nb = _papermill(notebook, output_path, parameters, kernel_name, cwd, timeout, None)
+    nb = run_on(None)
     reason = forkserver.LAST_LAUNCH.get("reason")
     forkserver.LAST_LAUNCH["reason"] = REPLACED + (f"；{reason}" if reason else "")
     return nb

@@ -334,6 +334,12 @@ class ForkedProcess:
 LAST_LAUNCH: dict[str, Any] = {}  # what the last kernel launched in this process was (for provenance)
 
 
+def replace_launch(values: dict[str, Any]) -> None:
+    """Say what the kernel of the report now running is (forked, reason, ahead)."""
+    LAST_LAUNCH.clear()
+    LAST_LAUNCH.update(values)
+
+
 def launch(cmd: list[str], env: dict[str, str], cwd: str, log: str) -> ForkedProcess | str:
     """Ask the batch's fork server for a kernel: a process, or the reason to use a stock one."""
     address = os.environ.get(ADDRESS_ENV)

@@ -21,7 +21,7 @@ from typing import Any
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
-from traitlets import DottedObjectName, Type
+from traitlets import Type
 
 from kit import forkserver
 
@@ -90,8 +90,7 @@ class PromptClient(AsyncKernelClient):
 class IPCKernelManager(AsyncKernelManager):
     """An AsyncKernelManager on IPC transport with a private socket directory."""
 
-    client_class = DottedObjectName("kit.kernel.PromptClient")
-    client_factory = Type(klass=PromptClient)
+    client_factory = Type(klass=PromptClient)  # (not client_class: AsyncKernelManager's own factory wins)
 
     def __init__(self, **kwargs: Any) -> None:
         self.socket_dir = tempfile.mkdtemp(prefix="kit-kernel-")
