@@ -129,22 +129,35 @@ def test_second_batch_is_refused_while_one_runs(project):
                                "请等它结束后再运行")
 
 
+def version_key(version: Path) -> str:
+    """The inputs key of one published version folder, checked whole: its three files, of one run."""
+    files = sorted(p.name for p in version.iterdir())
+    assert files == ["report.html", "report.ipynb", "run.json"], (version, files)
+    record = read_record(version)
+    html = (version / "report.html").read_text(encoding="utf-8")
+    assert html.rstrip().endswith("</html>")
+    nb = nbformat.read(version / "report.ipynb", as_version=4)
+    key = record["inputs_key"]
+    assert f'<meta name="kit-inputs" content="{key}">' in html
+    assert nb.metadata["kit"]["inputs_key"] == key
+    return key
+
+
 def published_state(out: Path) -> dict[str, str]:
-    """Every published report, checked whole: its three files there and of one run."""
+    """Every published report: the version folder its link points at, checked whole. Read through
+    the resolved folder, not the link, so a swap during the reads can't mix two versions; when a
+    batch runs, a folder just swapped out may be removed mid-read: the link is resolved again."""
     state = {}
     for link in sorted(out.glob("*/*")):
         if link.name.startswith(".") or not link.is_symlink():
             continue
-        files = sorted(p.name for p in link.iterdir())
-        assert files == ["report.html", "report.ipynb", "run.json"], (link, files)
-        record = read_record(link)
-        html = (link / "report.html").read_text(encoding="utf-8")
-        assert html.rstrip().endswith("</html>")
-        nb = nbformat.read(link / "report.ipynb", as_version=4)
-        key = record["inputs_key"]
-        assert f'<meta name="kit-inputs" content="{key}">' in html
-        assert nb.metadata["kit"]["inputs_key"] == key
-        state[str(link.relative_to(out))] = key
+        for attempt in range(20):
+            try:
+                state[str(link.relative_to(out))] = version_key(link.resolve())
+                break
+            except FileNotFoundError:
+                if attempt == 19:
+                    raise
     return state
 
 
@@ -160,14 +173,16 @@ def test_sigkill_in_the_middle_leaves_old_or_new_never_half(tmp_path):
         f.write_text(f.read_text(encoding="utf-8").replace("我局", "本局"), encoding="utf-8")
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:  # check the published state all along, until some are new
-        state = published_state(out)
-        if sum(state[k] != old[k] for k in state) >= 2:
-            break
-        time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:  # check the published state all along, until some are new
+            state = published_state(out)
+            if sum(state[k] != old[k] for k in state) >= 2:
+                break
+            time.sleep(0.05)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
     middle = published_state(out)
     changed = {k for k in middle if middle[k] != old[k]}
     assert 2 <= len(changed) < 8, changed  # killed in the middle: some new, some old, none half
