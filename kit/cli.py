@@ -10,8 +10,10 @@ from pathlib import Path
 
 import click
 
-from kit import paths
+from kit import cli_zh, paths
 from kit.exceptions import KitError, ParamsError
+
+cli_zh.install()  # click's own words in Chinese, before the commands below are declared
 
 
 def _fail(exc: KitError) -> None:
@@ -46,7 +48,7 @@ def run(params_file: Path, output: Path | None, timeout: int, pdf: bool) -> None
     except KitError as exc:
         _fail(exc)
     for w in result.warnings:
-        click.echo(str(w), err=True)
+        click.echo(_located(str(w), w.file), err=True)
     size = result.html.stat().st_size
     click.echo(f"已发布 {_show(result.html)}（{size / 1024:.1f} KB）")
     click.echo(f"执行记录 {_show(result.notebook)}")
@@ -65,7 +67,7 @@ def run(params_file: Path, output: Path | None, timeout: int, pdf: bool) -> None
               help="fork 内核时，每个进程提前为下一个报告启动内核")
 def batch(params_dir: Path | None, output: Path | None, timeout: int, pdf: bool, force: bool,
           workers: int | None, scheduler: str | None, kernel: str, ahead: bool) -> None:
-    """重新生成 PARAMS_DIR（默认 params/）下每个单位每个年度的报告；某个失败不影响其他。"""
+    """重新生成 PARAMS_DIR（默认：当前目录下的 params/，没有时用项目的 params/）下每个单位每个年度的报告；某个失败不影响其他。"""
     from contextlib import nullcontext
 
     from rich.console import Console
@@ -95,9 +97,13 @@ def batch(params_dir: Path | None, output: Path | None, timeout: int, pdf: bool,
         nonlocal failed
         failed += not o.ok
         progress.update(task, advance=1, failed=failed)
-        line = f"{o.label} {o.params_file}" + (f"（{o.seconds:.1f} 秒）" if o.status == "published" else "")
-        progress.console.print(line, markup=False, highlight=False) if console.is_terminal else click.echo(line)
+        line = f"{o.label} {_show(o.params_file)}" + (f"（{o.seconds:.1f} 秒）" if o.status == "published" else "")
+        for text in (line, *(f"    {_located(w, o.params_file)}" for w in o.warnings)):
+            progress.console.print(text, markup=False, highlight=False) if console.is_terminal else click.echo(text)
 
+    if params_dir is None:
+        params_dir = paths.default_params_dir()
+        click.echo(f"参数目录 {_show(params_dir)}")
     try:
         with (dask_executor(scheduler) if scheduler else nullcontext(None)) as executor, progress:
             result = run_batch(params_dir, RunOptions(output=output, timeout=timeout, pdf=pdf), force=force,
@@ -106,12 +112,13 @@ def batch(params_dir: Path | None, output: Path | None, timeout: int, pdf: bool,
     except KitError as exc:
         _fail(exc)
     click.echo(f"共 {len(result.outcomes)} 个报告：已发布 {result.count('published')}，未变化 {result.count('unchanged')}，"
-               f"失败 {result.count('failed')}，参数无效 {result.count('invalid')}；总览 {_show(result.index)}")
+               f"失败 {result.count('failed')}，参数无效 {result.count('invalid')}，"
+               f"警告 {sum(len(o.warnings) for o in result.outcomes)}；总览 {_show(result.index)}")
     for o in result.outcomes:
         if not o.ok:
-            click.echo(f"— {o.label} {o.params_file}：{o.message}", err=True)
+            click.echo(f"— {o.label} {_show(o.params_file)}：{o.message}", err=True)
             for e in o.errors:
-                click.echo(f"    {e}", err=True)
+                click.echo(f"    {_located(e, o.params_file)}", err=True)
     if not result.ok:
         sys.exit(1)
 
@@ -119,20 +126,23 @@ def batch(params_dir: Path | None, output: Path | None, timeout: int, pdf: bool,
 @main.command()
 @click.argument("paths_", metavar="[PATHS]...", nargs=-1, type=click.Path(exists=True, path_type=Path))
 def validate(paths_: tuple[Path, ...]) -> None:
-    """校验参数文件（默认：params/ 下的全部文件）；有错误时退出码非零。"""
+    """校验参数文件（默认：当前目录下的 params/，没有时用项目的 params/）；有错误时退出码非零。"""
     from kit.validate import validate_file
 
-    files = _param_files(paths_ or (paths.params_dir(),))
+    if not paths_:
+        paths_ = (paths.default_params_dir(),)
+        click.echo(f"参数目录 {_show(paths_[0])}")
+    files = _param_files(paths_)
     n_err = n_warn = 0
     for f in files:
         try:
             result = validate_file(f)
         except ParamsError as exc:
-            click.echo(f"错误 {exc}", err=True)
+            click.echo(f"错误 {_located(str(exc), exc.file)}", err=True)
             n_err += 1
             continue
         for p in result.problems:
-            click.echo(str(p), err=p.severity == "error")
+            click.echo(_located(str(p), p.file), err=p.severity == "error")
         n_err += len(result.errors)
         n_warn += len(result.warnings)
     click.echo(f"已校验 {len(files)} 个文件：{n_err} 个错误，{n_warn} 个警告")
@@ -239,8 +249,14 @@ def _param_files(roots: tuple[Path, ...]) -> list[Path]:
     return files
 
 
-def _show(path: Path) -> str:
-    return paths.relative_to_root(path) if str(path.resolve()).startswith(str(paths.project_root())) else str(path)
+def _show(path: Path | str) -> str:
+    return paths.shown(path)
+
+
+def _located(line: str, name: str) -> str:
+    """A message that starts with a file's name (as the kit names it), with the name as the CLI
+    prints it: correct from the current directory."""
+    return _show(name) + line[len(name):] if name and line.startswith(name) else line
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -30,7 +30,7 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         kind = "错误" if self.severity == "error" else "警告"
-        text = f"{where}: {kind}[{self.rule}] {self.path}"
+        text = f"{where}: {kind}[{self.rule}]" + (f" {self.path}" if self.path else "")
         if self.label:
             text += f"（{self.label}）"
         text += f"：{self.message}"

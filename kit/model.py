@@ -6,11 +6,14 @@ Chinese label as its ``title``; error messages and ``docs/params.md`` use them.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
+from annotated_types import Ge
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, create_model
+from pydantic_core import PydanticCustomError
 
 from kit import formats
 from kit.formats import FormatSpec
@@ -52,9 +55,30 @@ class Category(Strict):
     count: Annotated[Count, Field(title="条数")]
 
 
+APPROXIMATE = re.compile(r"^(\d+(?:\.\d+)?)(万)?余条?$")  # 5500余, 18万余, 1.2万余条: as the report gives it
+
+
+def _count_or_approximate(value: Any) -> Any:
+    """A count (integer ≥ 0) or an approximate figure written as the report gives it ("5500余")."""
+    if isinstance(value, str) and APPROXIMATE.match(value.strip()):
+        return value.strip().removesuffix("条")
+    if isinstance(value, str):
+        raise PydanticCustomError("approximate", "应为整数，或“5500余”“18万余”这样的约数")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PydanticCustomError("int_type", "应为整数")
+    if value < 0:
+        raise PydanticCustomError("greater_than_equal", "不能为负数", {"ge": 0})
+    return value
+
+
+CountOrApproximate = Annotated[int | str, PlainValidator(_count_or_approximate), Ge(0)]
+
+
 class Proactive(Strict):
     channel: Annotated[Text, Field(title="主动公开渠道")] = "政府网站"
-    total: Annotated[Count | None, Field(title="主动公开信息总条数（列出类别时可不填，由各类别相加）")] = None
+    total: Annotated[CountOrApproximate | None, Field(
+        title="主动公开信息总条数（列出类别时可不填，由各类别相加）",
+        description="约数，如“5500余”“18万余”")] = None
     categories: Annotated[list[Category], Field(title="主动公开信息类别")] = []
 
 

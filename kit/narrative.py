@@ -44,12 +44,16 @@ def opening(params: BaseModel, part_titles: list[str]) -> str:
 
 
 def proactive(params: BaseModel, last: BaseModel | None = None) -> str:
-    """主动公开: the total (against last year's) and each category's count."""
+    """主动公开: the total (against last year's, when both are exact) and each category's count;
+    empty when no total is given (P2 warns)."""
     p, me = params.overview.proactive, params.agency.self_name
-    total = tables.proactive_total(params)
-    text = f"{params.year}年，{me}{p.channel}主动公开信息{total}条"
-    known = last is not None and (last.overview.proactive.categories or last.overview.proactive.total is not None)
-    text += change(total, tables.proactive_total(last) if known else None, "条")
+    figure = tables.proactive_figure(params)
+    if figure is None:
+        return ""
+    text = f"{params.year}年，{me}{p.channel}主动公开信息{figure}条"
+    before = None if last is None else tables.proactive_figure(last)
+    if figure.isdigit() and before is not None and before.isdigit():  # never on an approximate figure
+        text += change(int(figure), int(before), "条")
     if p.categories:
         text += "，涉及公开内容包括：" + "、".join(f"{c.name}{c.count}条" for c in p.categories)
     return text + "。"

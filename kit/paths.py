@@ -24,6 +24,26 @@ def params_dir() -> Path:
     return project_root() / "params"
 
 
+def default_params_dir() -> Path:
+    """Where ``kit validate`` / ``kit batch`` look without an argument: ``params/`` of the
+    current directory when there is one, else the project's."""
+    here = Path.cwd() / "params"
+    return here if here.is_dir() else params_dir()
+
+
+def shown(path: Path | str) -> str:
+    """A path as the CLI prints it: correct from the current directory (relative to it when
+    below it, else absolute). A name relative to the project root is read from there."""
+    path = Path(path)
+    if not path.is_absolute() and not path.exists() and (project_root() / path).exists():
+        path = project_root() / path
+    path = Path(os.path.abspath(path))
+    try:
+        return path.relative_to(Path(os.path.abspath(Path.cwd()))).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
 def output_dir() -> Path:
     return project_root() / "output"
 

@@ -1,8 +1,8 @@
 """Stage 3c: HTML fragments of the report (Jinja2, autoescaped) and safe Markdown.
 
 Free text from a parameter file goes through :func:`markdown` only: raw HTML is
-escaped, links and images are not rendered, so no markup or script from a
-parameter file reaches the page.
+escaped, and a link or an image prints as text (its words, then its address in
+parentheses), so no markup or script from a parameter file reaches the page.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from functools import cache
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markupsafe import Markup
 
 from kit import charts, formats, narrative, tables
@@ -19,10 +20,31 @@ from kit.formats import FormatSpec
 from kit.paths import TEMPLATES_DIR
 
 
+def _link_open(self, tokens, idx, options, env) -> str:
+    env.setdefault("links", []).append((idx, tokens[idx].attrGet("href") or ""))
+    return ""
+
+
+def _link_close(self, tokens, idx, options, env) -> str:
+    """A link prints as its text followed by its address in parentheses, as text (no <a>)."""
+    start, href = env["links"].pop()
+    text = "".join(t.content for t in tokens[start + 1:idx])
+    return "" if text == href else f"（{escapeHtml(href)}）"
+
+
+def _image(self, tokens, idx, options, env) -> str:
+    """An image is not shown: its description and address print as text, like a link."""
+    token = tokens[idx]
+    return f"{escapeHtml(token.content)}（{escapeHtml(token.attrGet('src') or '')}）"
+
+
 @cache
 def _markdown_parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-    md.disable(["link", "image", "autolink", "html_inline", "html_block", "reference"])
+    md.disable(["autolink", "html_inline", "html_block", "reference"])
+    md.add_render_rule("link_open", _link_open)
+    md.add_render_rule("link_close", _link_close)
+    md.add_render_rule("image", _image)
     return md
 
 

@@ -51,7 +51,9 @@ def _describe(annotation: Any, metadata: list[Any]) -> tuple[str, type[BaseModel
     if origin in (typing.Union, types.UnionType):
         inner = [a for a in args if a is not type(None)]
         text, model, is_list = _describe(inner[0], metadata)
-        return text + "（可不填）", model, is_list
+        if len(inner) > 1:  # a count or an approximate figure: the alternative is described
+            text += "".join(f"，或{m}" for m in metadata if isinstance(m, str))
+        return text + ("（可不填）" if len(inner) < len(args) else ""), model, is_list
     if origin is typing.Literal:
         return "取值：" + " / ".join(str(a) for a in args), None, False
     if origin is list:

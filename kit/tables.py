@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from kit import formats
 from kit.formats import FormatSpec
+from kit.model import APPROXIMATE
 
 COLUMN_KEYS = [k for k, _ in formats.TABLE3_COLUMNS]
 RESULT_KEYS = [k for k, _ in formats.TABLE4_RESULTS]
@@ -85,9 +86,28 @@ def format_value(value: Any, suffix: str = "") -> str:
     return text + suffix
 
 
+def approximate_base(figure: str) -> int:
+    """The figure an approximate total starts from: 5500余 → 5500, 18万余 → 180000."""
+    number, wan = APPROXIMATE.match(figure).groups()
+    return int(Decimal(number) * (10000 if wan else 1))
+
+
 def proactive_total(params: BaseModel) -> int:
-    """主动公开信息总条数: the sum of the categories, or the typed total when none are listed."""
+    """主动公开信息总条数: the sum of the categories, or the typed total when none are listed
+    (for an approximate total, the figure it starts from)."""
     proactive = params.overview.proactive
     if not proactive.categories:
-        return proactive.total or 0
+        total = proactive.total or 0
+        return approximate_base(total) if isinstance(total, str) else total
     return sum(c.count for c in proactive.categories)
+
+
+def proactive_figure(params: BaseModel) -> str | None:
+    """主动公开信息总条数 as printed: an approximate total as written, else the exact total;
+    None when neither a total nor categories are given."""
+    proactive = params.overview.proactive
+    if isinstance(proactive.total, str):
+        return proactive.total
+    if proactive.total is None and not proactive.categories:
+        return None
+    return str(proactive_total(params))

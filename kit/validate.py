@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
-from kit import checks, formats, params, paths
+from kit import checks, formats, params, partchecks, paths, salvage
 from kit.exceptions import HasProblems, ParamsError, Problem, UnknownFormatError, ValidationFailed
 from kit.formats import FormatSpec
 from kit.model import field_at, label_for, schema_for
@@ -159,17 +159,20 @@ def validate_data(data: dict[str, Any], file: str, *, loaded: params.Loaded | No
             problems.append(Problem("schema", "error", file, "year", "报告年度", "缺少必填字段或不是整数",
                                     "整数年度", _describe(data.get("year"))))
     model_cls = schema_for(spec.version)
-    model = None
+    candidate = {k: v for k, v in data.items() if k != "format" or not problems}
+    model, tainted = None, []
     try:
-        model = model_cls.model_validate({k: v for k, v in data.items() if k != "format" or not problems})
+        model = checked = model_cls.model_validate(candidate)
     except PydanticValidationError as exc:
         problems += [_schema_problem(model_cls, e, loaded, file) for e in exc.errors()]
-    result = Validated(file=file, data=data, model=None, spec=spec, problems=problems, previous=previous)
-    if model is not None and not problems:
-        result.model = model
+        checked, tainted = salvage.salvage(model_cls, candidate, exc.errors())
+    result = Validated(file=file, data=data, model=model if not problems else None, spec=spec,
+                       problems=problems, previous=previous)
+    if checked is not None:  # every problem at once: the rules run on what did validate
         prev_model = previous.model if previous is not None and previous.ok else None
-        ctx = checks.Context(model, spec, file, prev_model, loaded.line_of if loaded else None)
-        result.problems += checks.check(ctx)
+        ctx = checks.Context(checked, spec, file, prev_model, loaded.line_of if loaded else None)
+        found = checks.check(ctx) + checks.check(ctx, partchecks.RULES)
+        result.problems += salvage.unaffected(found, tainted)
     return result
 
 
@@ -193,17 +196,36 @@ def validate_file(path: Path | str, *, with_previous: bool = True) -> Validated:
     path = Path(path)
     name = paths.relative_to_root(path)
     loaded = params.read(path, name)
-    previous = None
+    previous, unreadable = None, None
     prev_path = previous_file(path) if with_previous else None
     if prev_path is not None:
         try:
             previous = validate_file(prev_path, with_previous=False)  # sets previous.path
-        except ParamsError:
-            previous = None
+        except ParamsError as exc:
+            unreadable = exc
     result = validate_data(loaded.data, name, loaded=loaded, previous=previous)
     result.path = path
     result.problems += _placement_problems(path, result, loaded)
+    if unreadable is not None or (previous is not None and not previous.ok):
+        result.problems.append(previous_invalid(name, prev_path, previous, unreadable))
     return result
+
+
+FIRST_ERRORS = 3  # how many of an invalid previous-year file's errors are quoted
+
+
+def previous_invalid(file: str, prev_path: Path, previous: Validated | None,
+                     unreadable: ParamsError | None) -> Problem:
+    """A warning: last year's file is invalid (which, its first errors), so this report is made
+    without the cross-year checks and the year-over-year sentences."""
+    if unreadable is not None:
+        errors, count = [str(unreadable)], 1
+    else:
+        errors, count = [str(e) for e in previous.errors[:FIRST_ERRORS]], len(previous.errors)
+    more = f"等 {count} 个错误" if count > len(errors) else f"共 {count} 个错误"
+    return Problem("X0", "warning", file, "", "",
+                   f"上年参数文件 {paths.relative_to_root(prev_path)} 无效（{'；'.join(errors)}{more}）："
+                   "本报告不做跨年度检查（X1、X2），也不写与上年的比较")
 
 
 def _placement_problems(path: Path, result: Validated, loaded: params.Loaded) -> list[Problem]:

@@ -6,10 +6,15 @@ import copy
 from typing import Any
 
 
+PROBLEMS = "存在的问题是主动公开的深度不够；改进措施是加强培训，规范发布审核。"
+
+
 def minimal(year: int = 2022, **extra: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "year": year,
         "agency": {"id": "test-agency", "name": "测试县测试局", "kind": "department", "self_name": "我局"},
+        "overview": {"proactive": {"total": 0}},
+        "problems": PROBLEMS,
     }
     data.update(copy.deepcopy(extra))
     return data

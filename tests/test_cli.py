@@ -8,6 +8,7 @@ from click.testing import CliRunner
 
 from kit import api, cli
 from tests.conftest import SEED_PARAMS
+from tests.factories import PROBLEMS
 
 
 def test_run_passes_its_options_to_the_library(monkeypatch, tmp_path):
@@ -30,15 +31,16 @@ def test_run_passes_its_options_to_the_library(monkeypatch, tmp_path):
 def test_validate_clean_params_dir():
     result = CliRunner().invoke(cli.main, ["validate"])
     assert result.exit_code == 0, result.output
-    # the one warning: 平潭 2022's text quotes 收到75件 where 表三 has 新收 74
-    assert result.output.strip().splitlines()[-1] == "已校验 3 个文件：0 个错误，1 个警告"
+    # the warnings: 平潭 2021's 收费金额 has six decimals (24252.311082 万元, as published);
+    # 平潭 2022's text quotes 收到75件 where 表三 has 新收 74
+    assert result.output.strip().splitlines()[-1] == "已校验 3 个文件：0 个错误，2 个警告"
 
 
 def write(tmp_path: Path, text: str) -> Path:
     folder = tmp_path / "test-agency"
     folder.mkdir(exist_ok=True)
     f = folder / "2022.yaml"
-    f.write_text(text, encoding="utf-8")
+    f.write_text(text + f"problems: {PROBLEMS}\noverview: {{proactive: {{total: 0}}}}\n", encoding="utf-8")
     return f
 
 

@@ -10,7 +10,7 @@ from kit.new import NewFileError, new_params
 from kit.schema_doc import reference
 from kit.validate import validate_file
 from tests.conftest import ROOT
-from tests.factories import balanced_2021
+from tests.factories import PROBLEMS, balanced_2021
 
 
 def test_docs_params_md_is_current():
@@ -33,6 +33,11 @@ def test_new_file_has_every_field_labelled_and_validates_once_named(tmp_path):
     result = validate_file(target)
     assert [(p.path, p.message) for p in result.errors] == [("agency.name", "不能为空")]
     target.write_text(text.replace('name: ""', 'name: "测试局"'), encoding="utf-8")
+    result = validate_file(target)  # named, but still empty: part 五 must be written
+    assert [p.rule for p in result.errors] == ["S5"]
+    assert [p.rule for p in result.warnings] == ["P2", "E1"]
+    text = text.replace('name: ""', 'name: "测试局"').replace('problems: ""', f'problems: "{PROBLEMS}"')
+    target.write_text(text.replace("total: ~", "total: 0", 1), encoding="utf-8")
     assert validate_file(target).problems == []
 
 
@@ -49,7 +54,7 @@ def test_new_file_carries_last_years_details_and_carry_over(tmp_path):
                                           "legal_services": 0, "other": 0}
     assert data["format"] == "2021"
     result = validate_file(target)
-    assert [p.rule for p in result.errors] == ["R1"]  # 结转 2 must now be handled or carried again
+    assert [p.rule for p in result.errors] == ["R1", "S5"]  # 结转 2 must now be handled or carried again
 
 
 def test_new_refuses_to_overwrite(tmp_path):

@@ -52,7 +52,7 @@ def test_2021_tables_have_the_skeleton_structure_and_computed_totals():
         ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;", "<script"),
         ('<img src=x onerror="alert(1)">', "&lt;img src=x", "<img"),
         ("[点我](javascript:alert(1))", "[点我](javascript:alert(1))", "<a "),
-        ("![图](http://example.com/x.png)", "![图](http://example.com/x.png)", "<img"),
+        ("![图](http://example.com/x.png)", "图（http://example.com/x.png）", "<img"),
         ("<style>body{display:none}</style>", "&lt;style&gt;", "<style"),
         ("**加粗**", "<strong>加粗</strong>", "**"),
     ],

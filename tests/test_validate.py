@@ -9,7 +9,7 @@ import pytest
 from kit.exceptions import ValidationFailed
 from kit.validate import validate_data, validate_file
 from tests.conftest import SEED_PARAMS
-from tests.factories import balanced_2021, minimal
+from tests.factories import PROBLEMS, balanced_2021, minimal
 
 F = "params/test-agency/2022.yaml"
 
@@ -43,7 +43,7 @@ RULE_CASES = [
     pytest.param(
         "table3.carry_out.natural", 3,
         f"{F}: 错误[R1] table3.carry_out.natural（表三 › 四、结转下年度继续办理 › 自然人）："
-        "第一项加第二项之和应等于第三项加第四项之和：10 + 1 ≠ 9 + 3（应为 2，实际为 3）",
+        "一、本年新收 + 二、上年结转应等于（七）总计 + 四、结转下年度：10 + 1 ≠ 9 + 3（应为 2，实际为 3）",
         id="R1"),
     pytest.param(
         "table3.outcomes.total", {"natural": 8, "commercial": 3},
@@ -180,7 +180,8 @@ def test_errors_carry_the_line_of_the_file(tmp_path):
     folder.mkdir()
     f = folder / "2022.yaml"
     f.write_text("year: 2022\nagency:\n  id: test-agency\n  name: 测试局\n  kind: department\n"
-                 "table3:\n  new:\n    natural: 2\n", encoding="utf-8")
+                 "table3:\n  new:\n    natural: 2\n"
+                 f"problems: {PROBLEMS}\noverview: {{proactive: {{total: 0}}}}\n", encoding="utf-8")
     result = validate_file(f)
     # carry_out is not in the file: the error points at the closest line it has (table3:)
     assert [(p.rule, p.path, p.line) for p in result.errors] == [("R1", "table3.carry_out.natural", 6)]
@@ -202,6 +203,6 @@ def test_file_must_sit_at_agency_and_year(tmp_path):
     folder = tmp_path / "wrong-dir"
     folder.mkdir()
     f = folder / "2021.yaml"
-    f.write_text("year: 2022\nagency: {id: test-agency, name: 测试局, kind: department}\n",
-                 encoding="utf-8")
+    f.write_text("year: 2022\nagency: {id: test-agency, name: 测试局, kind: department}\n"
+                 f"problems: {PROBLEMS}\n", encoding="utf-8")
     assert [(p.rule, p.path) for p in validate_file(f).errors] == [("F1", "year"), ("F1", "agency.id")]

@@ -1,0 +1,88 @@
+"""click's own words in Chinese: "Usage:", "Error: Missing argument", option help …
+
+click looks every message up through ``gettext`` (each of its modules binds
+``gettext.gettext`` as ``_`` and ``gettext.ngettext``); :func:`install` replaces
+those two hooks with lookups in :data:`CATALOGUE`, so the kit needs no compiled
+message catalogue and no locale settings. A message not in the catalogue stays
+as click wrote it.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+CATALOGUE: dict[str, str] = {
+    "Usage:": "用法:",  # click adds the colon of its other headings itself: 选项: 命令:
+    "Options": "选项",
+    "Commands": "命令",
+    "Positional arguments": "位置参数",
+    "Show this message and exit.": "显示本帮助并退出。",
+    "Show the version and exit.": "显示版本并退出。",
+    "%(prog)s, version %(version)s": "%(prog)s，版本 %(version)s",
+    "Error: {message}": "错误：{message}",
+    "Try '{command} {option}' for help.": "运行 “{command} {option}” 查看帮助。",
+    "Aborted!": "已中止！",
+    "Missing argument": "缺少参数",
+    "Missing option": "缺少选项",
+    "Missing parameter": "缺少参数",
+    "Missing {param_type}": "缺少{param_type}",
+    "Missing parameter: {param_name}": "缺少参数：{param_name}",
+    "Missing command.": "缺少命令。",
+    "No such option {name!r}.": "没有选项 {name!r}。",
+    "No such command {name!r}.": "没有命令 {name!r}。",
+    "Did you mean {possibility}?": "是不是想写 {possibility}？",
+    "(Did you mean one of: {possibilities}?)": "（是不是想写其中之一：{possibilities}？）",
+    "Got unexpected extra argument ({args})": "多余的参数（{args}）",
+    "Got unexpected extra arguments ({args})": "多余的参数（{args}）",
+    "Option {name!r} requires an argument.": "选项 {name!r} 需要一个值。",
+    "Option {name!r} requires {nargs} arguments.": "选项 {name!r} 需要 {nargs} 个值。",
+    "Option {name!r} does not take a value.": "选项 {name!r} 不接受值。",
+    "Argument {name!r} takes {nargs} values.": "参数 {name!r} 需要 {nargs} 个值。",
+    "Invalid value: {message}": "取值无效：{message}",
+    "Invalid value for {param_hint}: {message}": "{param_hint} 的取值无效：{message}",
+    "{value!r} is not a valid {number_type}.": "{value!r} 不是有效的{number_type}。",
+    "{value} is not in the range {range}.": "{value} 不在范围 {range} 内。",
+    "{value!r} is not {choice}.": "{value!r} 不是 {choice}。",
+    "{value!r} is not one of {choices}.": "{value!r} 不是 {choices} 之一。",
+    "file": "文件",
+    "directory": "目录",
+    "path": "路径",
+    "{name} {filename!r} does not exist.": "{name} {filename!r} 不存在。",
+    "{name} {filename!r} is a file.": "{name} {filename!r} 是文件，应为目录。",
+    "{name} {filename!r} is a directory.": "{name} {filename!r} 是目录，应为文件。",
+    "{name} {filename!r} is not readable.": "{name} {filename!r} 不可读。",
+    "{name} {filename!r} is not writable.": "{name} {filename!r} 不可写。",
+    "Could not open file {filename!r}: {message}": "无法打开文件 {filename!r}：{message}",
+    "default: {default}": "默认：{default}",
+    "env var: {var}": "环境变量：{var}",
+    "Choose from:\n\t{choices}": "可选：\n\t{choices}",
+    "unknown error": "未知错误",
+}
+
+# click names its value types in messages ("'x' is not a valid integer") and metavars (INTEGER)
+TYPE_NAMES = {click.types.IntParamType: "整数", click.types.FloatParamType: "小数",
+              click.types.BoolParamType: "布尔值", click.types.StringParamType: "文本"}
+
+_MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "types", "termui", "utils")
+
+
+def gettext(message: str) -> str:
+    return CATALOGUE.get(message, message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return gettext(singular if n == 1 else plural)
+
+
+def install() -> None:
+    """Make click speak Chinese (before the commands are declared: some help texts are looked up then)."""
+    for name in _MODULES:
+        module = importlib.import_module(f"click.{name}")
+        if hasattr(module, "_"):
+            module._ = gettext
+        if hasattr(module, "ngettext"):
+            module.ngettext = ngettext
+    for cls, word in TYPE_NAMES.items():
+        cls.name = word
