@@ -11,7 +11,6 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Annotated, Any, Literal
 
-from annotated_types import Ge
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, create_model
 from pydantic_core import PydanticCustomError
 
@@ -63,7 +62,7 @@ def _count_or_approximate(value: Any) -> Any:
     if isinstance(value, str) and APPROXIMATE.match(value.strip()):
         return value.strip().removesuffix("条")
     if isinstance(value, str):
-        raise PydanticCustomError("approximate", "应为整数，或“5500余”“18万余”这样的约数")
+        raise PydanticCustomError("approximate", "应为整数，或照报告原文写约数")
     if isinstance(value, bool) or not isinstance(value, int):
         raise PydanticCustomError("int_type", "应为整数")
     if value < 0:
@@ -71,7 +70,7 @@ def _count_or_approximate(value: Any) -> Any:
     return value
 
 
-CountOrApproximate = Annotated[int | str, PlainValidator(_count_or_approximate), Ge(0)]
+CountOrApproximate = Annotated[Count | str, PlainValidator(_count_or_approximate)]
 
 
 class Proactive(Strict):

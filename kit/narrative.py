@@ -67,7 +67,7 @@ def change(now: float, before: float | None, unit: str = "件") -> str:
         return "，与上年持平"
     if before == 0:
         return f"，上年为0{unit}"
-    diff = now - before
+    diff = tables.rounded_difference(now, before)
     word, verb = ("增加", "增长") if diff > 0 else ("减少", "下降")
     return f"，较上年{word}{tables.format_value(abs(diff))}{unit}，{verb}{abs(diff) / before * 100:.1f}%"
 

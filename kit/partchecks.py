@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from decimal import Decimal
-
 from kit import tables
 from pydantic import BaseModel
 
@@ -43,10 +41,11 @@ def m1_money_decimals(ctx: Context) -> Iterator[Problem]:
                 continue
             for row, _ in block.rows:
                 value = getattr(getattr(ctx.params.table2, row), col.key)
-                if isinstance(value, Decimal) and value.normalize().as_tuple().exponent < -2:
+                if tables.decimal_places(value) > tables.MONEY_PLACES:
                     yield ctx.problem("M1", ("table2", row, col.key),
                                       "金额以万元为单位，一般保留两位小数；请核对是否把元当作万元或多抄了小数位",
-                                      "至多两位小数", tables.format_value(value), severity="warning")
+                                      f"至多{tables.MONEY_PLACES}位小数", tables.format_value(value),
+                                      severity="warning")
 
 
 def p2_proactive_given(ctx: Context) -> Iterator[Problem]:

@@ -5,7 +5,7 @@ Pure functions of a validated parameter model; no kernel, no I/O.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pandas as pd
@@ -75,6 +75,24 @@ def table4_frame(params: BaseModel) -> pd.DataFrame:
     frame = pd.DataFrame.from_dict(data, orient="index", columns=RESULT_KEYS, dtype="int64")
     frame[TOTAL] = frame[RESULT_KEYS].sum(axis=1)
     return frame
+
+
+MONEY_PLACES = 2  # 万元 amounts are sensibly given to two decimals (FORMAT.md)
+
+
+def decimal_places(value: Any) -> int:
+    """How many decimals a figure is written with: 12.50 → 1, 3 → 0."""
+    return max(0, -value.normalize().as_tuple().exponent) if isinstance(value, Decimal) else 0
+
+
+def rounded_difference(now: Any, before: Any) -> Any:
+    """now − before, rounded to the inputs' precision: the finer of the two, but not finer than
+    the two decimals amounts are stated in (24252.311082 → 9116.36 is a change of 15135.95)."""
+    diff = now - before
+    if not isinstance(diff, Decimal):
+        return diff
+    places = min(MONEY_PLACES, max(decimal_places(now), decimal_places(before)))
+    return diff.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def format_value(value: Any, suffix: str = "") -> str:

@@ -97,6 +97,8 @@ def _schema_problem(model: type[BaseModel], err: dict, loaded: params.Loaded | N
         message, expected = "格式不符合要求", "小写字母、数字、- 或 _"
     elif kind == "string_too_short":
         message, expected = "不能为空", "非空文本"
+    elif kind == "approximate":  # a count or an approximate figure ("5500余")
+        message, expected = "应为整数，或照报告原文写约数", "整数，或“5500余”“18万余”这样的约数"
     elif kind in {"decimal_type", "decimal_parsing", "finite_number"}:
         message, expected = "金额应为数字（单位：万元），不要带单位", "数字"
     elif kind in {"model_type", "model_attributes_type", "dict_type"}:
