@@ -23,10 +23,10 @@ def _fail(exc: KitError) -> None:
 
 def run_options(func):
     """The options of RunOptions, shared by ``kit run`` and ``kit batch`` (same names as the library's)."""
-    func = click.option("--timeout", type=int, default=600, show_default=True,
+    func = click.option("--timeout", type=int, default=600, show_default=True, metavar="SECONDS",
                         help="每个单元格的时间上限（秒）")(func)
     func = click.option("--pdf", is_flag=True, help="同时用无头 Chromium 生成 report.pdf（A4）")(func)
-    return click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=None,
+    return click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
                         help="输出根目录（默认：项目的 output/）")(func)
 
 
@@ -59,7 +59,7 @@ def run(params_file: Path, output: Path | None, timeout: int, pdf: bool) -> None
 @click.argument("params_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @run_options
 @click.option("--force", is_flag=True, help="输入没有变化的报告也重新生成")
-@click.option("--workers", type=int, default=None, help="同时运行的报告数（默认：CPU 核数）")
+@click.option("--workers", type=int, default=None, metavar="N", help="同时运行的报告数（默认：CPU 核数）")
 @click.option("--scheduler", metavar="ADDRESS", default=None, help="在 Dask 集群上运行（需要 kit[dask]）")
 @click.option("--kernel", type=click.Choice(["fork", "stock"]), default="fork", show_default=True,
               help="fork：内核由预载了依赖的 fork 服务器派生（更快）；stock：每个报告标准启动内核")

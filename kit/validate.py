@@ -220,13 +220,17 @@ def previous_invalid(file: str, prev_path: Path, previous: Validated | None,
                      unreadable: ParamsError | None) -> Problem:
     """A warning: last year's file is invalid (which, its first errors), so this report is made
     without the cross-year checks and the year-over-year sentences."""
+    def at(line: int | None) -> str:
+        return f"第 {line} 行 " if line else ""
+
     if unreadable is not None:
-        errors, count = [str(unreadable)], 1
+        first, count = [at(unreadable.line) + unreadable.message], 1
     else:
-        errors, count = [str(e) for e in previous.errors[:FIRST_ERRORS]], len(previous.errors)
-    more = f"等 {count} 个错误" if count > len(errors) else f"共 {count} 个错误"
+        first = [f"{at(e.line)}{e.path}：{e.message}" for e in previous.errors[:FIRST_ERRORS]]
+        count = len(previous.errors)
+    more = "；……" if count > len(first) else ""
     return Problem("X0", "warning", file, "", "",
-                   f"上年参数文件 {paths.relative_to_root(prev_path)} 无效（{'；'.join(errors)}{more}）："
+                   f"上年参数文件 {paths.relative_to_root(prev_path)} 无效，有 {count} 个错误（{'；'.join(first)}{more}）："
                    "本报告不做跨年度检查（X1、X2），也不写与上年的比较")
 
 
