@@ -19,11 +19,20 @@ from kit.exceptions import Problem
 _ROUNDS = 3  # dropping a part rarely uncovers new errors; give up after a few rounds
 
 
+# Required fields no rule reads: a bad value is replaced, so the rules still run (a new file's
+# empty 单位名称 must not hide its other problems).
+PLACEHOLDERS = {("agency", "id"): "placeholder", ("agency", "name"): "？", ("agency", "kind"): "department"}
+
+
 def _drop(data: dict[str, Any], loc: tuple) -> None:
-    """Remove the value at ``loc``; a path through a list removes the whole list."""
+    """Remove the value at ``loc`` (or put a placeholder there); a path through a list removes
+    the whole list."""
     node: Any = data
     for i, key in enumerate(loc):
         if not isinstance(node, dict) or key not in node:
+            return
+        if loc[:i + 1] in PLACEHOLDERS:
+            node[key] = PLACEHOLDERS[loc[:i + 1]]
             return
         if i == len(loc) - 1 or isinstance(node[key], list):
             del node[key]
@@ -49,7 +58,8 @@ def salvage(model_cls: type[BaseModel], data: dict[str, Any],
         if any(err["type"] == "missing" for err in errors):
             return None, tainted
         for err in errors:
-            tainted.append(_tainted(err))
+            if tuple(err["loc"])[:2] not in PLACEHOLDERS:  # a placeholder changes nothing a rule reads
+                tainted.append(_tainted(err))
             _drop(data, tuple(err["loc"]))
         try:
             return model_cls.model_validate(data), tainted

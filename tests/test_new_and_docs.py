@@ -31,7 +31,9 @@ def test_new_file_has_every_field_labelled_and_validates_once_named(tmp_path):
     assert "      state_secret:  # 1.属于国家秘密" in text
     assert '    amount: 0  # 本年收费金额（单位：万元）' in text
     result = validate_file(target)
-    assert [(p.path, p.message) for p in result.errors] == [("agency.name", "不能为空")]
+    assert [(p.path, p.message) for p in result.errors] == [  # every problem at once
+        ("agency.name", "不能为空"), ("problems", "五、存在的主要问题及改进情况未填写：应写明本年度存在的主要问题和改进措施")]
+    assert [p.rule for p in result.warnings] == ["P2", "E1"]
     target.write_text(text.replace('name: ""', 'name: "测试局"'), encoding="utf-8")
     result = validate_file(target)  # named, but still empty: part 五 must be written
     assert [p.rule for p in result.errors] == ["S5"]
