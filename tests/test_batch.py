@@ -92,10 +92,12 @@ def test_failures_are_reported_and_the_rest_publishes(project):
     assert not re.search(r"https?://|<script", index)
 
 
-def test_cli_summary_and_exit_code(project):
+def test_cli_summary_and_exit_code(project, monkeypatch):
+    monkeypatch.chdir(project)  # no argument: params/ of the current directory
     result = CliRunner().invoke(cli.main, ["batch", "--workers", "2"])
     assert result.exit_code == 1
-    assert "共 6 个报告：已发布 4，未变化 0，失败 1，参数无效 1；总览 output/index.html" in result.output
+    assert result.output.startswith("参数目录 params\n")
+    assert "共 6 个报告：已发布 4，未变化 0，失败 1，参数无效 1，警告 2；总览 output/index.html" in result.output
     assert "— 失败 params/boom/2020.yaml：" in result.output
     assert "— 参数无效 params/broken/2020.yaml：参数文件有 1 个错误" in result.output
 
