@@ -30,7 +30,7 @@ def run_options(func):
                         help="输出根目录（默认：项目的 output/）")(func)
 
 
-@click.group()
+@click.group(cls=cli_zh.Group)
 @click.version_option(package_name="kit", prog_name="kit")
 def main() -> None:
     """政府信息公开工作年度报告：参数文件 → 校验 → 执行笔记本 → 发布 HTML。"""

@@ -86,3 +86,20 @@ def install() -> None:
             module.ngettext = ngettext
     for cls, word in TYPE_NAMES.items():
         cls.name = word
+
+
+class Command(click.Command):
+    """A command whose usage line reads 用法: kit run [选项] PARAMS_FILE."""
+
+    def __init__(self, *args, options_metavar: str | None = "[选项]", **kwargs) -> None:
+        super().__init__(*args, options_metavar=options_metavar, **kwargs)
+
+
+class Group(click.Group):
+    """The ``kit`` group: 用法: kit [选项] 命令 [参数]...; its commands are :class:`Command`."""
+
+    command_class = Command
+
+    def __init__(self, *args, options_metavar: str | None = "[选项]",
+                 subcommand_metavar: str | None = "命令 [参数]...", **kwargs) -> None:
+        super().__init__(*args, options_metavar=options_metavar, subcommand_metavar=subcommand_metavar, **kwargs)

@@ -26,9 +26,10 @@ def params_dir() -> Path:
 
 def default_params_dir() -> Path:
     """Where ``kit validate`` / ``kit batch`` look without an argument: ``params/`` of the
-    current directory when there is one, else the project's."""
+    current directory when there is one, else the project's (always the project's when
+    ``$KIT_ROOT`` names the project explicitly)."""
     here = Path.cwd() / "params"
-    return here if here.is_dir() else params_dir()
+    return here if here.is_dir() and not os.environ.get("KIT_ROOT") else params_dir()
 
 
 def shown(path: Path | str) -> str:

@@ -64,6 +64,13 @@ def test_validate_without_params_here_uses_the_projects_and_prints_paths_from_he
     assert problems and all(line.startswith(f"{ROOT}/params/") for line in problems)
 
 
+def test_kit_root_names_the_project_whose_params_are_the_default(project, tmp_path, monkeypatch):
+    monkeypatch.setenv("KIT_ROOT", str(ROOT))  # explicit: the project's params/, not ./params
+    result = CliRunner().invoke(cli.main, ["validate"])
+    assert lines(result)[0] == f"参数目录 {ROOT / 'params'}"
+    assert lines(result)[-1].startswith("已校验 3 个文件：")  # the project's three, not ./params's two
+
+
 def test_batch_prints_each_reports_warnings_and_counts_them(project):
     f = project / "params" / "test-agency" / "2022.yaml"  # refused too: no kernel starts
     f.write_text(THIS.replace("carry_in: {natural: 1}", "carry_in: {natural: 2}"), encoding="utf-8")
@@ -102,12 +109,12 @@ def test_run_and_batch_say_the_previous_year_is_invalid_and_still_publish(projec
 def test_click_speaks_chinese():
     runner = CliRunner()
     result = runner.invoke(cli.main, ["--help"], prog_name="kit")
-    assert lines(result)[0] == "用法: kit [OPTIONS] COMMAND [ARGS]..."
+    assert lines(result)[0] == "用法: kit [选项] 命令 [参数]..."
     assert "  --help     显示本帮助并退出。" in lines(result)
     assert "选项:" in lines(result) and "命令:" in lines(result)
     result = runner.invoke(cli.main, ["run"], prog_name="kit")
     assert result.exit_code == 2
-    assert lines(result) == ["用法: kit run [OPTIONS] PARAMS_FILE", "运行 “kit run --help” 查看帮助。", "",
+    assert lines(result) == ["用法: kit run [选项] PARAMS_FILE", "运行 “kit run --help” 查看帮助。", "",
                              "错误：缺少参数 'PARAMS_FILE'."]
     result = runner.invoke(cli.main, ["validate", "nope.yaml"])
     assert lines(result)[-1] == "错误：'[PATHS]...' 的取值无效：路径 'nope.yaml' 不存在。"
