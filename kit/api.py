@@ -149,7 +149,7 @@ def _html(nb: nbformat.NotebookNode, files: dict[str, bytes]) -> bytes:
 
 
 def _pdf(nb: nbformat.NotebookNode, files: dict[str, bytes]) -> bytes:
-    return pdf.html_to_pdf(files[HTML_NAME].decode())
+    return pdf.html_to_pdf(files[HTML_NAME].decode(), dated=record.from_notebook(nb).generated_on)
 
 
 def _notebook(nb: nbformat.NotebookNode, files: dict[str, bytes]) -> bytes:

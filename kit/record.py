@@ -13,10 +13,10 @@ import json
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import nbformat
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from kit import __version__, forkserver, paths, provenance
 from kit.exceptions import KitError
@@ -73,7 +73,7 @@ class Record(BaseModel):
     kernel_started_ahead: bool
     started_utc: str
     ended_utc: str
-    generated_on: str
+    generated_on: Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]  # an input of the run
     validation: Validation
     files: list[str]  # the published files besides run.json, in the order they are written
     version_line: str
