@@ -23,7 +23,6 @@ from kit.record import HTML_NAME, NOTEBOOK_NAME, PDF_NAME
 from kit.validate import Validated, validate_file
 
 
-
 @dataclass(frozen=True)
 class RunOptions:
     """Options shared by the library call and the CLI (same names)."""

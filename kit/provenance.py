@@ -84,7 +84,8 @@ def section(record: Record) -> str:
         f"- 依赖锁定文件 `requirements.lock`：sha256 `{inputs['lock']}`",
         f"- kit {record.kit_version}，代码 sha256 `{inputs['kit_code']}`，"
         + (f"git 提交 `{record.git_commit}`" if record.git_commit else "不在 git 仓库中运行"),
-        f"- 内核 `{record.kernel}`（{'由 fork 服务器派生' if record.kernel_forked else '标准启动'}）；开始 {record.started_utc}，结束 {record.ended_utc}（UTC）；"
+        f"- 内核 `{record.kernel}`（{'由 fork 服务器派生' if record.kernel_forked else '标准启动'}）；"
+        f"开始 {record.started_utc}，结束 {record.ended_utc}（UTC）；"
         f"生成日期 {record.generated_on}",
         "- 版本：" + "，".join(f"{k} {v}" for k, v in record.libraries.items()),
         f"- 校验：{len(validation.errors)} 个错误，{len(validation.warnings)} 个警告"

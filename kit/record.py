@@ -41,6 +41,10 @@ class RecordError(KitError):
     """A run.json or notebook metadata that is not a record this kit can read."""
 
 
+class OtherSchema(RecordError):
+    """A record written by a kit whose record has another shape."""
+
+
 class Validation(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -134,7 +138,7 @@ def parse(data: Any, where: str) -> Record:
         raise RecordError(f"{where} 不是审计记录（应为 JSON 对象）")
     version = data.get("schema_version")
     if version != SCHEMA_VERSION:
-        raise RecordError(f"{where} 的记录格式版本为 {version!r}，本 kit 读取版本 {SCHEMA_VERSION}：用不同版本生成")
+        raise OtherSchema(f"{where} 的记录格式版本为 {version!r}，本 kit 的记录格式版本为 {SCHEMA_VERSION}")
     try:
         return Record.model_validate(data)
     except ValidationError as exc:

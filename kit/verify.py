@@ -108,6 +108,9 @@ def verify(report_dir: Path | str) -> Verification:
     published = _notebook(folder / NOTEBOOK_NAME)
     try:
         run = _recorded(folder, published)
+    except record.OtherSchema as exc:
+        result.versions.append(str(exc))
+        return result
     except record.RecordError as exc:
         result.parts.append(str(exc))
         return result
@@ -339,7 +342,8 @@ def byte_difference(a: bytes, b: bytes) -> str:
 def changed_outputs(published: nbformat.NotebookNode, nb: nbformat.NotebookNode) -> list[str]:
     """Ids of the code cells whose outputs differ."""
     def outputs(n: nbformat.NotebookNode) -> dict[str, list]:
-        return {c.get("id"): c.get("outputs", []) for c in n.cells if c.cell_type == "code" and c.get("id") != INJECTED_ID}
+        return {c.get("id"): c.get("outputs", []) for c in n.cells
+                if c.cell_type == "code" and c.get("id") != INJECTED_ID}
     before, after = outputs(published), outputs(nb)
     return [cid for cid in dict.fromkeys([*before, *after]) if before.get(cid) != after.get(cid)]
 

@@ -14,7 +14,6 @@ from click.testing import CliRunner
 
 from kit import cli, inputs, pdf, record
 from kit.api import RunOptions, execute_plan, plan, run_report
-from kit.verify import verify
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -87,7 +86,8 @@ def test_metadata_kit_changed(report):
     nb = nbformat.read(path, as_version=4)
     nb.metadata["kit"]["kernel_forked"] = True
     nbformat.write(nb, path)
-    assert run_verify(report) == (1, [f"{report}：不一致", "  report.ipynb：元数据 kit.kernel_forked：记录 true，重算 false"])
+    assert run_verify(report) == (1, [f"{report}：不一致",
+                                      "  report.ipynb：元数据 kit.kernel_forked：记录 true，重算 false"])
 
 
 def test_run_json_fields_changed(report):
@@ -110,7 +110,8 @@ def test_a_code_cell_from_the_record_is_never_run(report):
     mark.unlink(missing_ok=True)
     assert not ran
     assert (code, lines) == (1, [f"{report}：不一致",
-                                 f"  report.ipynb：单元格 load 的源代码第 1 行：记录 open({str(mark)!r}, 'w').write('x')，"
+                                 f"  report.ipynb：单元格 load 的源代码第 1 行："
+                                 f"记录 open({str(mark)!r}, 'w').write('x')，"
                                  "重算 import kit"])
 
 
@@ -128,8 +129,10 @@ def test_a_record_forged_with_the_kits_own_functions_from_other_figures(tmp_path
     label = "表二 › 第二十条第（五）项 › 行政许可 › 本年处理决定数量"
     code, lines = run_verify(folder)
     assert code == 1 and lines[0] == f"{folder}：不一致"
-    assert lines[1] == f"  report.ipynb：元数据 papermill.parameters 的参数 params.table2.licensing.decisions（{label}）：记录 2294，重算 2293"
-    assert lines[2].startswith("  report.html：第 85 行：记录 <p>本年度行政规范性文件制发69件、废止3件，现行有效665件；行政许可处理决定2294件；")
+    assert lines[1] == ("  report.ipynb：元数据 papermill.parameters 的参数 params.table2.licensing.decisions"
+                        f"（{label}）：记录 2294，重算 2293")
+    assert lines[2].startswith("  report.html：第 85 行：记录 <p>本年度行政规范性文件制发69件、废止3件，现行有效665件；"
+                               "行政许可处理决定2294件；")
     assert lines[3:] == ["  单元格 proactive 的输出不同", f"  {label}：发布 2294，重算 2293"]
 
 
@@ -144,8 +147,15 @@ def test_a_file_the_inputs_dont_produce(report):
     assert run_verify(report) == (1, [f"{report}：不一致", "  report.pdf：记录的输入不生成此文件"])
 
 
+def test_a_record_of_another_shape(report):
+    edit_json(report / "run.json", schema_version=None)
+    assert run_verify(report) == (2, [f"{report}：用不同版本生成，无法按记录核对",
+                                      "  run.json 的记录格式版本为 None，本 kit 的记录格式版本为 1"])
+
+
 def test_an_empty_folder_is_a_message(tmp_path):
-    assert run_verify(tmp_path) == (2, [f"{tmp_path}：{tmp_path} 不是已发布的报告目录（缺少 run.json 和 report.ipynb）"])
+    assert run_verify(tmp_path) == (2, [f"{tmp_path}：{tmp_path} 不是已发布的报告目录"
+                                        "（缺少 run.json 和 report.ipynb）"])
 
 
 def test_an_unknown_kernel_is_a_message(report):
@@ -172,7 +182,8 @@ def test_a_record_of_another_master_notebook(report, tmp_path, monkeypatch):
     monkeypatch.setenv("KIT_ROOT", str(project))
     run = record.read(report)
     assert run_verify(report) == (2, [f"{report}：用不同版本生成，无法按记录核对",
-                                      f"  主笔记本 notebooks/report.ipynb 的 sha256：记录 {run.inputs['notebook'][:16]}，"
+                                      "  主笔记本 notebooks/report.ipynb 的 sha256："
+                                      f"记录 {run.inputs['notebook'][:16]}，"
                                       f"已安装 {inputs.sha256_file(master)[:16]}"])
 
 
@@ -183,7 +194,8 @@ def test_a_parameter_folder_outside_the_checkout_verified_from_another_directory
     decoy = tmp_path / "office"
     (decoy / "params" / "pingtan").mkdir(parents=True)
     text = (PINGTAN / "2021.yaml").read_text(encoding="utf-8")
-    (decoy / "params" / "pingtan" / "2021.yaml").write_text(text.replace("加强案例指导", "加强案例研讨"), encoding="utf-8")
+    (decoy / "params" / "pingtan" / "2021.yaml").write_text(text.replace("加强案例指导", "加强案例研讨"),
+                                                           encoding="utf-8")
     monkeypatch.chdir(decoy)
     folder = run_report(Path("params/pingtan/2021.yaml"), RunOptions(output=tmp_path / "out")).html.parent
     run = record.read(folder)
@@ -206,7 +218,8 @@ def test_a_parameter_folder_outside_the_checkout_verified_from_another_directory
 def test_pdf_dates_are_the_generation_date_with_offsets_kept():
     stamped = b"1 0 obj\n<</CreationDate (D:20261130090024+00'00')\n/ModDate (D:20261130090025+00'00')>>\nendobj\n"
     fixed = pdf.fix_dates(stamped, "2021-01-29")
-    assert fixed == b"1 0 obj\n<</CreationDate (D:20210129000000+00'00')\n/ModDate (D:20210129000000+00'00')>>\nendobj\n"
+    assert fixed == (b"1 0 obj\n<</CreationDate (D:20210129000000+00'00')\n"
+                     b"/ModDate (D:20210129000000+00'00')>>\nendobj\n")
     assert len(fixed) == len(stamped)
 
 
@@ -218,5 +231,6 @@ def test_pdf_compared_byte_for_byte(tmp_path):
     data = bytearray((folder / "report.pdf").read_bytes())
     data[1000] ^= 1
     (folder / "report.pdf").write_bytes(bytes(data))
-    assert run_verify(folder) == (1, [f"{folder}：不一致", f"  report.pdf：自第 1000 字节起不同（记录 {len(data)} 字节，"
-                                                          f"重算 {len(data)} 字节）"])
+    assert run_verify(folder) == (1, [f"{folder}：不一致",
+                                      f"  report.pdf：自第 1000 字节起不同（记录 {len(data)} 字节，"
+                                      f"重算 {len(data)} 字节）"])
