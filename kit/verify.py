@@ -108,18 +108,30 @@ def verify(report_dir: Path | str) -> Verification:
     published = _notebook(folder / NOTEBOOK_NAME)
     try:
         run = _recorded(folder, published)
-    except record.OtherSchema as exc:
-        result.versions.append(str(exc))
-        return result
     except record.RecordError as exc:
-        result.parts.append(str(exc))
+        (result.versions if isinstance(exc, record.OtherSchema) else result.parts).append(str(exc))
         return result
     result.versions = version_changes(run)
     result.inputs = [] if result.versions else input_changes(run, published)
-    unknown = [name for name in run.files if name not in WRITERS]
-    result.parts = [f"{RECORD_NAME}：字段 files 列出本 kit 不生成的文件 {name}" for name in unknown]
-    if result.versions or result.inputs or result.parts:
+    result.parts = [f"{RECORD_NAME}：字段 files 列出本 kit 不生成的文件 {name}" for name in run.files
+                    if name not in WRITERS]
+    if result.status != REPRODUCED:
         return result
+    rebuilt = rebuild(run)
+    if isinstance(rebuilt, str):
+        result.inputs = [rebuilt]
+        return result
+    nb, again = rebuilt
+    if published is not None:
+        adopt_times(nb, published)
+        result.cells = changed_outputs(published, nb)
+    compare(folder, report_files(nb, again), result, run)
+    return result
+
+
+def rebuild(run: record.Record) -> tuple[nbformat.NotebookNode, record.Record] | str:
+    """The executed notebook and record the inputs ``run`` names produce with the installed kit,
+    its times and kernel start taken from ``run``; or why the inputs are no longer those."""
     _check_kernel(run.kernel)
     with tempfile.TemporaryDirectory(prefix="kit-verify-") as tmp:  # a failed rebuild's notebook goes there
         options = RunOptions(output=Path(tmp), kernel_name=run.kernel, generated_on=run.generated_on,
@@ -127,15 +139,8 @@ def verify(report_dir: Path | str) -> Verification:
         p = plan(paths.recorded_path(run.params_file), options)
         now = paths.recorded_name(p.previous_file) if p.previous_file is not None else None
         if now != run.previous_file:
-            result.inputs = [f"上年参数文件：记录 {run.previous_file or '无'}，现在 {now or '无'}"]
-            return result
-        nb, again = build(p, options, run.circumstances())
-    if published is not None:
-        adopt_times(nb, published)
-    compare(folder, report_files(nb, again), result, run)
-    if published is not None:
-        result.cells = changed_outputs(published, nb)
-    return result
+            return f"上年参数文件：记录 {run.previous_file or '无'}，现在 {now or '无'}"
+        return build(p, options, run.circumstances())
 
 
 def _notebook(path: Path) -> nbformat.NotebookNode | None:
