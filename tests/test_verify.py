@@ -249,10 +249,11 @@ def test_last_years_file_checked_against_its_hash(tmp_path):
     folder = run_report(this_year, RunOptions(output=tmp_path / "out")).html.parent
     assert record.read(folder).previous_file == (office / "2021.yaml").as_posix()
     last_year = office / "2021.yaml"
-    last_year.write_text(last_year.read_text(encoding="utf-8").replace("issued: 69", "issued: 70"), encoding="utf-8")
+    last_year.write_text(last_year.read_text(encoding="utf-8").replace("issued: 69", "issued: 70"),
+                         encoding="utf-8")
     assert run_verify(folder) == (2, [f"{folder}：输入已改变，无法按记录核对", "  与发布时相比：",
                                       f"    {last_year.as_posix()} 已修改：",
-                                      "      table2.normative_documents.issued（表二 › 第二十条第（一）项 › 行政规范性文件 › "
-                                      "本年制发件数）：69 → 70"])
+                                      "      table2.normative_documents.issued"
+                                      "（表二 › 第二十条第（一）项 › 行政规范性文件 › 本年制发件数）：69 → 70"])
     last_year.unlink()
     assert run_verify(folder)[1][2] == f"    {last_year.as_posix()} 已不存在"
