@@ -83,6 +83,7 @@ class Record(BaseModel):
     version_line: str
 
     def as_dict(self) -> dict[str, Any]:
+        """The record as JSON data: ``metadata.kit`` of the notebook, run.json without ``status``."""
         return self.model_dump(mode="json")
 
     def run_json(self) -> bytes:
@@ -90,10 +91,12 @@ class Record(BaseModel):
         return json.dumps({**self.as_dict(), "status": PUBLISHED}, ensure_ascii=False, indent=1).encode()
 
     def circumstances(self) -> dict[str, Any]:
+        """The facts of the run that no input determines (times, how the kernel started)."""
         return {name: getattr(self, name) for name in CIRCUMSTANCES}
 
 
 def published_files(pdf: bool) -> list[str]:
+    """The names of the files a run publishes besides run.json, in the order they are made."""
     return [NOTEBOOK_NAME, HTML_NAME] + ([PDF_NAME] if pdf else [])
 
 
@@ -172,8 +175,10 @@ def read(folder: Path) -> Record | None:
 
 
 def from_notebook(nb: nbformat.NotebookNode) -> Record:
+    """The record an executed notebook carries in its metadata; RecordError if it carries none."""
     return parse(nb.metadata.get(METADATA_KEY), f"{NOTEBOOK_NAME} 的元数据 {METADATA_KEY}")
 
 
 def to_notebook(nb: nbformat.NotebookNode, record: Record) -> None:
+    """Write the record into the notebook's metadata."""
     nb.metadata[METADATA_KEY] = record.as_dict()
