@@ -16,7 +16,6 @@ from kit import cli, inputs, pdf, record
 from kit.api import RunOptions, execute_plan, plan, run_report
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.slow
 PINGTAN = ROOT / "params" / "pingtan"
 NATURAL = "表三 › 一、本年新收政府信息公开申请数量 › 自然人"
 
@@ -52,6 +51,7 @@ def edit_json(path: Path, **changes) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_record_is_typed_with_a_schema_version(original):
     run = record.read(original)
     nb = nbformat.read(original / record.NOTEBOOK_NAME, as_version=4)
@@ -63,10 +63,12 @@ def test_record_is_typed_with_a_schema_version(original):
     assert run.params_file == "params/pingtan/2021.yaml" and run.previous_file is None
 
 
+@pytest.mark.slow
 def test_an_untampered_report_is_consistent(original):
     assert run_verify(original) == (0, [f"{original}：一致：由记录的输入重新生成，各文件逐字节相同（执行时间除外）"])
 
 
+@pytest.mark.slow
 def test_a_figure_changed_in_the_injected_cell(report):
     edit_cell(report, "injected-parameters", lambda s: s.replace("'natural': 64", "'natural': 46", 1))
     assert run_verify(report) == (1, [f"{report}：不一致",
@@ -74,6 +76,7 @@ def test_a_figure_changed_in_the_injected_cell(report):
                                       f"（{NATURAL}）：记录 46，重算 64"])
 
 
+@pytest.mark.slow
 def test_the_provenance_section_changed(report):
     edit_cell(report, "provenance", lambda s: s.replace("校验：0 个错误", "校验：1 个错误"))
     assert run_verify(report) == (1, [f"{report}：不一致",
@@ -81,6 +84,7 @@ def test_the_provenance_section_changed(report):
                                       "记录 - 校验：1 个错误，0 个警告，重算 - 校验：0 个错误，0 个警告"])
 
 
+@pytest.mark.slow
 def test_metadata_kit_changed(report):
     path = report / record.NOTEBOOK_NAME
     nb = nbformat.read(path, as_version=4)
@@ -90,6 +94,7 @@ def test_metadata_kit_changed(report):
                                       "  report.ipynb：元数据 kit.kernel_forked：记录 true，重算 false"])
 
 
+@pytest.mark.slow
 def test_run_json_fields_changed(report):
     edit_json(report / "run.json", title="平潭综合实验区2021年政务公开工作年度报告", year=2020)
     assert run_verify(report) == (1, [f"{report}：不一致",
@@ -97,11 +102,13 @@ def test_run_json_fields_changed(report):
                                       "重算 平潭综合实验区2021年政府信息公开工作年度报告"])
 
 
+@pytest.mark.slow
 def test_run_json_with_a_field_no_record_has(report):
     edit_json(report / "run.json", approved_by="某某")
     assert run_verify(report) == (1, [f"{report}：不一致", "  run.json 的字段 approved_by 无效：记录中不应有此字段"])
 
 
+@pytest.mark.slow
 def test_a_code_cell_from_the_record_is_never_run(report):
     mark = Path(f"/tmp/kit-verify-ran-{os.getpid()}")
     edit_cell(report, "load", lambda s: f"open({str(mark)!r}, 'w').write('x')\n{s}")
@@ -115,6 +122,7 @@ def test_a_code_cell_from_the_record_is_never_run(report):
                                  "重算 import kit"])
 
 
+@pytest.mark.slow
 def test_a_record_forged_with_the_kits_own_functions_from_other_figures(tmp_path):
     """The genuine file's hashes and name, the report itself made from other figures."""
     other = tmp_path / "other" / "pingtan" / "2021.yaml"
@@ -136,33 +144,39 @@ def test_a_record_forged_with_the_kits_own_functions_from_other_figures(tmp_path
     assert lines[3:] == ["  单元格 proactive 的输出不同", f"  {label}：发布 2294，重算 2293"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["report.html", "report.ipynb", "run.json"])
 def test_a_deleted_file(report, name):
     (report / name).unlink()
     assert run_verify(report) == (1, [f"{report}：不一致", f"  {name}：文件缺失"])
 
 
+@pytest.mark.slow
 def test_a_file_the_inputs_dont_produce(report):
     (report / "report.pdf").write_bytes(b"%PDF-1.4")
     assert run_verify(report) == (1, [f"{report}：不一致", "  report.pdf：记录的输入不生成此文件"])
 
 
+@pytest.mark.slow
 def test_a_record_of_another_shape(report):
     edit_json(report / "run.json", schema_version=None)
     assert run_verify(report) == (2, [f"{report}：用不同版本生成，无法按记录核对",
                                       "  run.json 的记录格式版本为 None，本 kit 的记录格式版本为 1"])
 
 
+@pytest.mark.slow
 def test_an_empty_folder_is_a_message(tmp_path):
     assert run_verify(tmp_path) == (2, [f"{tmp_path}：{tmp_path} 不是已发布的报告目录"
                                         "（缺少 run.json 和 report.ipynb）"])
 
 
+@pytest.mark.slow
 def test_an_unknown_kernel_is_a_message(report):
     edit_json(report / "run.json", kernel="python-没有")
     assert run_verify(report) == (2, [f"{report}：run.json 记录的内核 'python-没有' 在本机不存在，无法重新生成报告"])
 
 
+@pytest.mark.slow
 def test_a_record_of_another_kit_version(report, monkeypatch):
     run = record.read(report)
     monkeypatch.setattr(inputs, "kit_code_sha256", lambda: "0" * 64)
@@ -171,6 +185,7 @@ def test_a_record_of_another_kit_version(report, monkeypatch):
                                       "已安装 0000000000000000"])
 
 
+@pytest.mark.slow
 def test_a_record_of_another_master_notebook(report, tmp_path, monkeypatch):
     project = tmp_path / "project"
     shutil.copytree(ROOT / "notebooks", project / "notebooks")
@@ -187,6 +202,7 @@ def test_a_record_of_another_master_notebook(report, tmp_path, monkeypatch):
                                       f"已安装 {inputs.sha256_file(master)[:16]}"])
 
 
+@pytest.mark.slow
 def test_a_parameter_folder_outside_the_checkout_verified_from_another_directory(tmp_path, monkeypatch):
     """The record names the file it was made from, not a path that means another file elsewhere:
     here ``params/pingtan/2021.yaml`` relative to where `kit run` ran, which is also the name of the
@@ -223,7 +239,9 @@ def test_pdf_dates_are_the_generation_date_with_offsets_kept():
     assert len(fixed) == len(stamped)
 
 
+@pytest.mark.slow
 @pytest.mark.browser
+@pytest.mark.skipif(not any(map(shutil.which, pdf.CANDIDATES)), reason="需要 Chromium")
 def test_pdf_compared_byte_for_byte(tmp_path):
     folder = run_report(PINGTAN / "2022.yaml", RunOptions(output=tmp_path, pdf=True)).html.parent
     assert record.read(folder).files == ["report.ipynb", "report.html", "report.pdf"]
@@ -236,6 +254,7 @@ def test_pdf_compared_byte_for_byte(tmp_path):
                                       f"重算 {len(data)} 字节）"])
 
 
+@pytest.mark.slow
 def test_last_years_file_checked_against_its_hash(tmp_path):
     office = tmp_path / "office" / "pingtan"
     office.mkdir(parents=True)
