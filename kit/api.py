@@ -7,23 +7,20 @@ reports whose inputs have not changed.
 
 from __future__ import annotations
 
-import json
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
-from kit import __version__, execute, export, forkserver, inputs, paths, pdf, provenance, publish
+from kit import execute, export, inputs, paths, pdf, provenance, publish, record
 from kit.exceptions import ExecutionError, Problem
-from kit.narrative import deadline, title
+from kit.record import HTML_NAME, NOTEBOOK_NAME, PDF_NAME
 from kit.validate import Validated, validate_file
-
-NOTEBOOK_NAME = "report.ipynb"
-HTML_NAME = "report.html"
-PDF_NAME = "report.pdf"
 
 
 @dataclass(frozen=True)
@@ -54,9 +51,9 @@ class Plan:
 
     def unchanged(self, pdf: bool = False) -> bool:
         """Published already from exactly these inputs (and still complete, with its PDF if asked)."""
-        record = publish.read_record(self.dest)
+        run = record.read(self.dest)
         names = [HTML_NAME, NOTEBOOK_NAME] + ([PDF_NAME] if pdf else [])
-        return (record is not None and record.get("inputs_key") == self.key
+        return (run is not None and run.inputs_key == self.key
                 and all((self.dest / name).exists() for name in names))
 
 
@@ -100,20 +97,37 @@ def run_report(params_file: Path | str, options: RunOptions | None = None) -> Ru
 
 def execute_plan(p: Plan, options: RunOptions, started: float | None = None) -> RunResult:
     started = time.perf_counter() if started is None else started
-    validated, dest = p.validated, p.dest
-    prev = validated.previous
-    parameters = {
-        "params_file": validated.file,
-        "params": validated.data,
+    nb, run = build(p, options)
+    publish.publish(p.dest, report_files(nb, run))
+    failed_notebook_path(p.dest).unlink(missing_ok=True)
+    return RunResult(p.validated.file, p.dest / HTML_NAME, p.dest / NOTEBOOK_NAME, time.perf_counter() - started,
+                     p.validated.warnings)
+
+
+def notebook_parameters(p: Plan) -> dict[str, Any]:
+    """What papermill injects: the files' content, and their names as the record gives them."""
+    prev = p.validated.previous
+    return {
+        "params_file": paths.recorded_name(p.params_file),
+        "params": p.validated.data,
         "previous": prev.data if prev is not None else None,
-        "previous_file": prev.file if prev is not None else None,
+        "previous_file": paths.recorded_name(p.previous_file) if prev is not None and p.previous_file else None,
     }
+
+
+def build(p: Plan, options: RunOptions, circumstances: dict[str, Any] | None = None
+          ) -> tuple[nbformat.NotebookNode, record.Record]:
+    """Execute the master notebook for plan ``p``; the executed notebook with its record.
+
+    ``circumstances`` (times, how the kernel started) replace this run's own: ``kit verify``
+    gives the recorded ones, so that only what the inputs produce can differ."""
+    validated, dest = p.validated, p.dest
     notebook = paths.master_notebook()
     begin = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="kit-run-") as tmp:
         executed = Path(tmp) / NOTEBOOK_NAME
         try:
-            nb = execute.execute(notebook, executed, parameters, file=validated.file,
+            nb = execute.execute(notebook, executed, notebook_parameters(p), file=validated.file,
                                  kernel_name=options.kernel_name, cwd=notebook.parent, timeout=options.timeout,
                                  ahead=options.ahead)
         except ExecutionError as exc:
@@ -122,62 +136,47 @@ def execute_plan(p: Plan, options: RunOptions, started: float | None = None) -> 
                 publish.write_atomic(failed, executed.read_bytes())
                 raise ExecutionError(exc.file, exc.message, paths.relative_to_root(failed)) from None
             raise
-    end = datetime.now(UTC)
-    run = run_record(p, options, begin, end)
-    annotate(nb, p.dest, run)
-    html = export.to_html(nb)
-    files = {
-        NOTEBOOK_NAME: nbformat.writes(nb).encode(),
-        HTML_NAME: html.encode(),
-        publish.RECORD_NAME: json.dumps({**run, "status": "published"}, ensure_ascii=False, indent=1).encode(),
-    }
-    if options.pdf:
-        files[PDF_NAME] = pdf.html_to_pdf(html)
-    publish.publish(dest, files)
-    failed_notebook_path(dest).unlink(missing_ok=True)
-    return RunResult(validated.file, dest / HTML_NAME, dest / NOTEBOOK_NAME, time.perf_counter() - started,
-                     validated.warnings)
+    run = record.make(p, options, begin, datetime.now(UTC))
+    if circumstances:
+        run = run.model_copy(update=circumstances)
+    annotate(nb, dest, run)
+    return nb, run
 
 
-def run_record(p: Plan, options: RunOptions, begin: datetime, end: datetime) -> dict:
-    """Everything the audit record says about one run (notebook metadata and run.json)."""
-    model, validated = p.validated.model, p.validated
-    run = {
-        "title": title(model),
-        "agency": model.agency.id,
-        "year": model.year,
-        "format": validated.spec.version,
-        "deadline": deadline(model),
-        "params_file": validated.file,
-        "previous_file": validated.previous.file if validated.previous is not None else None,
-        "notebook": paths.relative_to_root(paths.master_notebook()),
-        "inputs": p.inputs,
-        "inputs_key": p.key,
-        "kit_version": __version__,
-        "git_commit": provenance.git_commit(),
-        "libraries": provenance.library_versions(),
-        "kernel": options.kernel_name,
-        "kernel_forked": bool(forkserver.LAST_LAUNCH.get("forked")),
-        "kernel_note": forkserver.LAST_LAUNCH.get("reason"),
-        "kernel_started_ahead": bool(forkserver.LAST_LAUNCH.get("ahead")),
-        "started_utc": begin.isoformat(timespec="seconds"),
-        "ended_utc": end.isoformat(timespec="seconds"),
-        "generated_on": options.generated_on or provenance.generation_date(),
-        "validation": {"errors": [str(e) for e in validated.errors],
-                       "warnings": [str(w) for w in validated.warnings]},
-    }
-    run["version_line"] = provenance.version_line(run)
-    return run
+def _html(nb: nbformat.NotebookNode, files: dict[str, bytes]) -> bytes:
+    return export.to_html(nb).encode()
+
+
+def _pdf(nb: nbformat.NotebookNode, files: dict[str, bytes]) -> bytes:
+    return pdf.html_to_pdf(files[HTML_NAME].decode(), dated=record.from_notebook(nb).generated_on)
+
+
+def _notebook(nb: nbformat.NotebookNode, files: dict[str, bytes]) -> bytes:
+    return nbformat.writes(nb).encode()
+
+
+# Each published file: made from the executed notebook and the files made before it.
+WRITERS: dict[str, Callable[[nbformat.NotebookNode, dict[str, bytes]], bytes]] = {
+    NOTEBOOK_NAME: _notebook, HTML_NAME: _html, PDF_NAME: _pdf}
+
+
+def report_files(nb: nbformat.NotebookNode, run: record.Record) -> dict[str, bytes]:
+    """Every file of the published report (name → bytes), as the record lists them, and run.json."""
+    files: dict[str, bytes] = {}
+    for name in run.files:
+        files[name] = WRITERS[name](nb, files)
+    files[record.RECORD_NAME] = run.run_json()
+    return files
 
 
 INJECTED_ID = "injected-parameters"
 PROVENANCE_ID = "provenance"
 
 
-def annotate(nb: nbformat.NotebookNode, dest: Path, run: dict) -> None:
+def annotate(nb: nbformat.NotebookNode, dest: Path, run: record.Record) -> None:
     """Record the run in the notebook: metadata, a stable id for papermill's injected cell,
     a visible provenance section at the end; no machine paths."""
-    nb.metadata["kit"] = run
+    record.to_notebook(nb, run)
     for cell in nb.cells:
         if INJECTED_ID in cell.metadata.get("tags", []):
             cell["id"] = INJECTED_ID  # papermill gives it a random id
@@ -185,5 +184,5 @@ def annotate(nb: nbformat.NotebookNode, dest: Path, run: dict) -> None:
     nb.cells.append(nbformat.v4.new_markdown_cell(provenance.section(run), id=PROVENANCE_ID,
                                                   metadata={"tags": [PROVENANCE_ID]}))
     pm = nb.metadata.get("papermill", {})
-    pm["input_path"] = paths.relative_to_root(paths.master_notebook())
+    pm["input_path"] = paths.recorded_name(paths.master_notebook())
     pm["output_path"] = f"{dest.parent.name}/{dest.name}/{NOTEBOOK_NAME}"  # relative to the output folder

@@ -189,7 +189,8 @@ def docs(check: bool) -> None:
 @click.argument("report_dirs", metavar="REPORT_DIR...", nargs=-1, required=True,
                 type=click.Path(exists=True, file_okay=False, path_type=Path))
 def verify_cmd(report_dirs: tuple[Path, ...]) -> None:
-    """在新内核中按记录的输入重新执行已发布的报告并比较（0 复现，1 不一致，2 输入已改变）。"""
+    """按记录所列的输入（参数文件、已安装的 kit 和主笔记本）重新生成已发布的报告，逐个文件比较
+    （0 一致，1 不一致，2 输入已改变或用不同版本生成）。不执行报告目录中的任何代码。"""
     from kit.verify import verify
 
     codes = []
@@ -197,22 +198,23 @@ def verify_cmd(report_dirs: tuple[Path, ...]) -> None:
         try:
             v = verify(report_dir)
         except KitError as exc:
-            _fail(exc)
-        words = {"reproduced": "已复现：HTML 逐字节相同，各单元格输出相同",
-                 "differs": "不一致", "inputs-changed": "已复现，但输入已改变"}
-        click.echo(f"{v.report}：{words[v.status]}")
-        if not v.html_identical:
-            click.echo("  HTML 与重新生成的不同")
-        for cid in v.cells:
-            click.echo(f"  单元格 {cid} 的输出不同")
-        for figure in v.figures:
-            click.echo(f"  {figure}")
+            click.echo(f"{report_dir}：{exc}")
+            codes.append(exc.exit_code)
+            continue
+        click.echo(f"{v.report}：{VERIFY_WORDS[v.status]}")
+        for line in [*v.parts, *(f"单元格 {cid} 的输出不同" for cid in v.cells), *v.figures, *v.versions]:
+            click.echo(f"  {line}")
         if v.inputs:
             click.echo("  与发布时相比：")
             for line in v.inputs:
                 click.echo(f"    {line}")
         codes.append(v.exit_code)
     sys.exit(1 if 1 in codes else max(codes))
+
+
+VERIFY_WORDS = {"reproduced": "一致：由记录的输入重新生成，各文件逐字节相同（执行时间除外）",
+                "differs": "不一致", "inputs-changed": "输入已改变，无法按记录核对",
+                "other-version": "用不同版本生成，无法按记录核对"}
 
 
 @main.command(name="diff")

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import nbformat
 
-from kit import publish
-from kit.api import NOTEBOOK_NAME
+from kit import record
 from kit.render import labelled_cells
 from kit.report import Report, load_report
 
@@ -44,8 +43,8 @@ class Difference:
 def load(path: Path | str) -> Report:
     """A parameter file, or a published report folder (its recorded parameters)."""
     path = Path(path)
-    if path.is_dir() and publish.read_record(path) is not None:
-        nb = nbformat.read(path / NOTEBOOK_NAME, as_version=4)
+    if path.is_dir() and record.load_run_json(path) is not None:
+        nb = nbformat.read(path / record.NOTEBOOK_NAME, as_version=4)
         p = nb.metadata["papermill"]["parameters"]
         return load_report(p["params_file"], p["params"], p.get("previous"), p.get("previous_file"))
     return load_report(path)

@@ -78,3 +78,19 @@ def relative_to_root(path: Path) -> str:
             return path.relative_to(Path(os.path.abspath(Path.cwd()))).as_posix()
         except ValueError:
             return path.as_posix()
+
+
+def recorded_name(path: Path) -> str:
+    """A path as the audit record names it, whatever the working directory: relative to the
+    project root when inside it, else absolute."""
+    path = Path(os.path.abspath(path))
+    try:
+        return path.relative_to(project_root()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def recorded_path(name: str) -> Path:
+    """The file a record names (see :func:`recorded_name`)."""
+    path = Path(name)
+    return path if path.is_absolute() else project_root() / path

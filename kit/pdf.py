@@ -7,6 +7,7 @@ CJK font on the machine (Debian's ``fonts-noto-cjk``; ``.ci/run`` installs it).
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -29,8 +30,8 @@ def chromium() -> str:
                       "fonts-noto-cjk）")
 
 
-def html_to_pdf(html: str, timeout: int = 180) -> bytes:
-    """Print ``html`` (a self-contained page) to PDF bytes."""
+def html_to_pdf(html: str, timeout: int = 180, dated: str | None = None) -> bytes:
+    """Print ``html`` (a self-contained page) to PDF bytes; ``dated`` (YYYY-MM-DD): see :func:`fix_dates`."""
     with tempfile.TemporaryDirectory(prefix="kit-pdf-") as tmp:
         src, out = Path(tmp) / "report.html", Path(tmp) / "report.pdf"
         src.write_text(html, encoding="utf-8")
@@ -42,4 +43,18 @@ def html_to_pdf(html: str, timeout: int = 180) -> bytes:
         if not out.exists() or out.stat().st_size == 0:
             tail = (proc.stderr or "").strip().splitlines()[-3:]
             raise ExportError(f"Chromium 未能生成 PDF（退出码 {proc.returncode}）：{' | '.join(tail)}")
-        return out.read_bytes()
+        data = out.read_bytes()
+    return fix_dates(data, dated) if dated else data
+
+
+# Chromium (Skia) stamps the moment of printing into the document information dictionary; nothing
+# else in its output varies from one print of the same page to the next.
+_STAMP = re.compile(rb"/(CreationDate|ModDate) \(D:\d{14}")
+
+
+def fix_dates(data: bytes, day: str) -> bytes:
+    """The PDF with its creation and modification dates set to ``day`` at 00:00:00 (the report's
+    generation date, an input): the same page prints to the same bytes. Lengths are kept, so
+    the cross-reference table's offsets stay right."""
+    stamp = day.replace("-", "").encode() + b"000000"
+    return _STAMP.sub(lambda m: b"/" + m.group(1) + b" (D:" + stamp, data)

@@ -16,8 +16,12 @@ import subprocess
 from datetime import UTC, datetime
 from functools import cache
 from importlib import metadata
+from typing import TYPE_CHECKING, Any
 
 from kit import paths
+
+if TYPE_CHECKING:
+    from kit.record import Record
 
 LIBRARIES = ("papermill", "nbclient", "nbconvert", "nbformat", "ipykernel", "jupyter_client", "pandas", "numpy",
              "pydantic", "PyYAML", "Jinja2", "markdown-it-py", "matplotlib", "click", "rich")
@@ -60,31 +64,32 @@ def chinese_date(iso: str) -> str:
     return f"{year}年{month}月{day}日"
 
 
-def version_line(kit_meta: dict) -> str:
+def version_line(kit_meta: dict[str, Any]) -> str:
     """The 版本信息 line of the published page."""
     return (f"版本信息：本报告于{chinese_date(kit_meta['generated_on'])}由 kit {kit_meta['kit_version']} 生成，"
             f"输入摘要 {kit_meta['inputs_key'][:12]}。")
 
 
-def section(record: dict) -> str:
+def section(record: Record) -> str:
     """The visible provenance section appended to the executed notebook (Markdown)."""
-    inputs = record["inputs"]
-    validation = record["validation"]
+    inputs = record.inputs
+    validation = record.validation
     lines = [
         "## 执行记录 · provenance",
         "",
-        f"- 参数文件 `{record['params_file']}`：sha256 `{inputs['params']}`",
-        f"- 上年参数文件 `{record['previous_file']}`：sha256 `{inputs['previous_params']}`"
-        if record["previous_file"] else "- 上年参数文件：无",
-        f"- 主笔记本 `{record['notebook']}`：sha256 `{inputs['notebook']}`",
+        f"- 参数文件 `{record.params_file}`：sha256 `{inputs['params']}`",
+        f"- 上年参数文件 `{record.previous_file}`：sha256 `{inputs['previous_params']}`"
+        if record.previous_file else "- 上年参数文件：无",
+        f"- 主笔记本 `{record.notebook}`：sha256 `{inputs['notebook']}`",
         f"- 依赖锁定文件 `requirements.lock`：sha256 `{inputs['lock']}`",
-        f"- kit {record['kit_version']}，代码 sha256 `{inputs['kit_code']}`，"
-        + (f"git 提交 `{record['git_commit']}`" if record["git_commit"] else "不在 git 仓库中运行"),
-        f"- 内核 `{record['kernel']}`（{'由 fork 服务器派生' if record.get('kernel_forked') else '标准启动'}）；开始 {record['started_utc']}，结束 {record['ended_utc']}（UTC）；"
-        f"生成日期 {record['generated_on']}",
-        "- 版本：" + "，".join(f"{k} {v}" for k, v in record["libraries"].items()),
-        f"- 校验：{len(validation['errors'])} 个错误，{len(validation['warnings'])} 个警告"
-        + "".join(f"\n  - {w}" for w in validation["warnings"]),
-        f"- 输入摘要（inputs key）`{record['inputs_key']}`",
+        f"- kit {record.kit_version}，代码 sha256 `{inputs['kit_code']}`，"
+        + (f"git 提交 `{record.git_commit}`" if record.git_commit else "不在 git 仓库中运行"),
+        f"- 内核 `{record.kernel}`（{'由 fork 服务器派生' if record.kernel_forked else '标准启动'}）；"
+        f"开始 {record.started_utc}，结束 {record.ended_utc}（UTC）；"
+        f"生成日期 {record.generated_on}",
+        "- 版本：" + "，".join(f"{k} {v}" for k, v in record.libraries.items()),
+        f"- 校验：{len(validation.errors)} 个错误，{len(validation.warnings)} 个警告"
+        + "".join(f"\n  - {w}" for w in validation.warnings),
+        f"- 输入摘要（inputs key）`{record.inputs_key}`",
     ]
     return "\n".join(lines)

@@ -9,7 +9,6 @@ Version folders no link points to are leftovers of an interrupted run and are re
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -17,7 +16,6 @@ import uuid
 from pathlib import Path
 
 PUBLISHED_MODE = 0o644
-RECORD_NAME = "run.json"
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -83,11 +81,3 @@ def clean(dest: Path) -> None:
             stale.unlink(missing_ok=True)
         elif stale.is_dir() and stale.resolve() != keep:
             shutil.rmtree(stale, ignore_errors=True)
-
-
-def read_record(dest: Path) -> dict | None:
-    """The published report's ``run.json``, or None."""
-    try:
-        return json.loads((dest / RECORD_NAME).read_text(encoding="utf-8"))
-    except (FileNotFoundError, NotADirectoryError, json.JSONDecodeError):
-        return None

@@ -15,10 +15,9 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 
-from kit import cli
+from kit import cli, record
 from kit.api import RunOptions
 from kit.batch import BatchLocked, batch_lock, run_batch
-from kit.publish import read_record
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -135,11 +134,11 @@ def version_key(version: Path) -> str:
     """The inputs key of one published version folder, checked whole: its three files, of one run."""
     files = sorted(p.name for p in version.iterdir())
     assert files == ["report.html", "report.ipynb", "run.json"], (version, files)
-    record = read_record(version)
+    run = record.read(version)
     html = (version / "report.html").read_text(encoding="utf-8")
     assert html.rstrip().endswith("</html>")
     nb = nbformat.read(version / "report.ipynb", as_version=4)
-    key = record["inputs_key"]
+    key = run.inputs_key
     assert f'<meta name="kit-inputs" content="{key}">' in html
     assert nb.metadata["kit"]["inputs_key"] == key
     return key

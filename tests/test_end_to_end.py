@@ -10,7 +10,7 @@ from bs4 import BeautifulSoup
 
 from kit.api import HTML_NAME, NOTEBOOK_NAME, failed_notebook_path
 from kit.params import read
-from kit.publish import RECORD_NAME
+from kit.record import RECORD_NAME
 from tests.conftest import SEED_PARAMS, SEED_TEXT
 from tests.helpers import all_labels, seed_table_cells, skeleton_grids, table_grids, text_of
 
