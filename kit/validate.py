@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
-from kit import checks, formats, params, paths
+from kit import checks, discover, formats, params, paths
 from kit.exceptions import HasProblems, KitError, ParamsError, Problem, UnknownFormatError, ValidationFailed
 from kit.formats import FormatSpec
 from kit.model import field_at, label_for, schema_for, unit_at
@@ -299,6 +299,40 @@ def _validate_file(path: Path, name: str, with_previous: bool) -> Validated:
     result.path = path
     result.problems += _placement_problems(path, result, loaded)
     return result
+
+
+@dataclass
+class Checked:
+    """Several files validated at once: each file's result (or why it couldn't be read), and the
+    groups of files that claim the same agency-year (one error per group)."""
+
+    results: dict[Path, Validated | ParamsError]
+    clashes: list[list[Path]]
+
+    @property
+    def n_errors(self) -> int:
+        return (sum(1 if isinstance(r, ParamsError) else len(r.errors) for r in self.results.values())
+                + len(self.clashes))
+
+    @property
+    def n_warnings(self) -> int:
+        return sum(len(r.warnings) for r in self.results.values() if isinstance(r, Validated))
+
+
+def validate_files(files: list[Path]) -> Checked:
+    """Validate each file; one file's failure is its result, never the end of the others."""
+    results: dict[Path, Validated | ParamsError] = {}
+    for f in files:
+        try:
+            results[f] = validate_file(f)
+        except ParamsError as exc:
+            results[f] = exc
+
+    def claim(result: Validated | ParamsError) -> tuple | None:
+        model = getattr(result, "model", None)
+        return (model.agency.id, model.year) if model is not None else None
+
+    return Checked(results, discover.clashes((f, claim(r)) for f, r in results.items()))
 
 
 def _placement_problems(path: Path, result: Validated, loaded: params.Loaded) -> list[Problem]:
