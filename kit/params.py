@@ -132,6 +132,7 @@ _PROBLEMS = (
     ("found undefined tag handle", "不支持的标签（以 ! 开头的写法）"),
     ("found unhashable key", "键只能是一个名字，不能是列表或映射"),
     ("expected a single document", "一个文件只能有一个文档（不要用“---”分隔多个文档）"),
+    ("exceeded maximum nesting depth", f"嵌套层数超过 {MAX_DEPTH} 层：参数文件不需要这么深的结构"),
 )
 
 # The usual slips, each found on a line: (pattern, hint). The hint names the line.
@@ -195,10 +196,10 @@ def parse(text: str, file: str) -> Loaded:
         if isinstance(exc, _Refused):
             raise ParamsError(file, f"不是有效的 YAML：{problem}", line, col) from None
         raise _syntax_error(text, file, problem, line, col, exc.context, exc.context_mark) from None
-    except yaml.reader.ReaderError as exc:
-        line = text.count("\n", 0, exc.position) + 1
-        raise ParamsError(file, f"不是有效的 YAML：含有不允许的控制字符 U+{exc.character:04X}：请删去", line,
-                          exc.position - text.rfind("\n", 0, exc.position)) from None
+    except yaml.reader.ReaderError as exc:  # libyaml counts the position in UTF-8 bytes
+        before = text.encode("utf-8")[:exc.position].decode("utf-8", errors="ignore")
+        raise ParamsError(file, f"不是有效的 YAML：含有不允许的控制字符 U+{exc.character:04X}：请删去",
+                          before.count("\n") + 1, len(before) - before.rfind("\n")) from None
     except yaml.YAMLError as exc:
         raise ParamsError(file, f"不是有效的 YAML：{exc}") from None
     finally:
