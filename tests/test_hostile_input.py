@@ -5,6 +5,7 @@ Python error, none costs more than a small file should."""
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from click.testing import CliRunner
 
 from kit import charts, checks, cli, params, render
 from kit.api import plan
-from kit.batch import prepare_all
+from kit.batch import prepare_all, run_batch
 from kit.api import RunOptions
 from kit.exceptions import ExportError, ParamsError, ValidationFailed
 from kit.export import guard, to_html
@@ -200,3 +201,150 @@ def test_a_hundred_extra_sections():
     sections = "".join(f"  - {{title: 第{i}节, after: other, text: 内容}}\n" for i in range(100))
     assert problems(HEAD + "extra_sections:\n" + sections) == [
         f"{FILE}:6: 错误[schema] extra_sections（本单位增加的部分）：项数太多（应为 不超过 20 项，实际为 100 项）"]
+
+
+# --- free text that is harmless must publish -----------------------------------------------------
+
+def test_a_dollar_in_a_category_name_is_printed_as_written():
+    data = {"year": 2022, "agency": {"id": "test-agency", "name": "测试局", "kind": "department"},
+            "overview": {"proactive": {"categories": [{"name": "费用$\\frac$类", "count": 3},
+                                                      {"name": "a$b$c", "count": 2}]}}}
+    svg = charts.proactive_categories(validate_data(data, FILE).model)
+    assert ">费用$\\frac$类</text>" in svg and ">a$b$c</text>" in svg
+
+
+def notebook(html: str, title: str = "测试局2022年政府信息公开工作年度报告") -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("kit.show.part(report, 'problems')")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": html})]
+    nb.cells = [cell]
+    nb.metadata["kit"] = {"title": title, "version_line": "kit 0.1"}
+    return nb
+
+
+def test_template_syntax_and_urls_in_free_text_publish_as_text():
+    text = "改进 {{ x }} 与 {% if %}，参考 url(https://example.org/a.png) 和 src=//cdn.example/x"
+    page = to_html(notebook(str(render.markdown(text)), title="{{测试}}局2022年政府信息公开工作年度报告"))
+    assert "<p>改进 {{ x }} 与 {% if %}，参考 url(https://example.org/a.png) 和 src=//cdn.example/x</p>" in page
+    assert "<title>{{测试}}局2022年政府信息公开工作年度报告</title>" in page
+
+
+def test_the_guard_still_refuses_what_the_template_writes():
+    nb = notebook("<p>正文</p>")
+    with pytest.raises(ExportError) as info:
+        guard(nb, "<html><body>{{ leftover }}<p>正文</p></body></html>")
+    assert str(info.value) == "导出的 HTML 含有不应出现的内容：'{{'（位置 12）"
+    with pytest.raises(ExportError) as info:
+        guard(nb, '<html><head><style>@import "x.css";</style></head><p>正文</p></html>')
+    assert str(info.value) == "导出的 HTML 含有不应出现的内容：'@import'（位置 19）"
+    with pytest.raises(ExportError) as info:  # markup in an output that fetches: the line and column
+        guard(notebook('<p>正文</p>\n<img src="https://cdn.example/a.png">'),
+              '<html><body><p>正文</p>\n<img src="https://cdn.example/a.png"></body></html>')
+    assert str(info.value) == "导出的 HTML 含有不应出现的内容：'src=\"https://'（第 2 行第 1 列）"
+
+
+# --- one file never takes the others down; files that clash; links --------------------------------
+
+SEED = (Path(__file__).resolve().parents[1] / "params" / "ninghai-commerce" / "2020.yaml").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("KIT_ROOT", str(tmp_path))
+    return tmp_path
+
+
+def put(root: Path, relative: str, text: str = SEED) -> Path:
+    f = root / relative
+    f.parent.mkdir(parents=True, exist_ok=True)
+    f.write_text(text.replace("id: ninghai-commerce", f"id: {f.parent.name}"), encoding="utf-8")
+    return f
+
+
+def test_a_kit_defect_on_one_file_is_that_file_s_error(project, monkeypatch):
+    put(project, "params/good/2020.yaml")
+    put(project, "params/crash/2020.yaml", SEED.replace("projects: 2", "projects: 3"))
+    real = checks.check
+
+    def check(ctx):
+        if ctx.params.agency.id == "crash":
+            raise ZeroDivisionError("division by zero")
+        return real(ctx)
+
+    monkeypatch.setattr(checks, "check", check)
+    result = CliRunner().invoke(cli.main, ["validate", str(project / "params")])
+    assert result.exit_code == 3
+    assert result.output.splitlines() == [
+        "错误 params/crash/2020.yaml: 校验时发生内部错误（ZeroDivisionError: division by zero）：这是 kit 的缺陷，"
+        "请把这个文件报告给维护者",
+        "已校验 2 个文件：1 个错误，0 个警告"]
+    refused, todo = prepare_all([project / "params/crash/2020.yaml", project / "params/good/2020.yaml"], RunOptions())
+    assert [(o.params_file, o.status) for o in refused] == [("params/crash/2020.yaml", "invalid")]
+    assert [p.validated.file for p in todo] == ["params/good/2020.yaml"]
+
+
+def test_two_files_for_one_agency_year_are_one_error_naming_both(project):
+    put(project, "params/dup/2020.yaml")
+    put(project, "params/dup/2020.yml")
+    put(project, "params/other/dup/2020.yaml")  # the same agency.id under another folder
+    put(project, "params/single/2020.yaml")
+    message = ("同一单位同一年度有 3 个参数文件：params/dup/2020.yaml、params/dup/2020.yml、params/other/dup/2020.yaml；"
+               "请只保留一个（不会任选其一）")
+    result = CliRunner().invoke(cli.main, ["validate", str(project / "params")])
+    assert result.exit_code == 3
+    assert result.output.splitlines() == [f"错误 {message}", "已校验 4 个文件：1 个错误，0 个警告"]
+    files = sorted((project / "params").rglob("*.y*ml"))
+    refused, todo = prepare_all(files, RunOptions(output=project / "output"))
+    assert {(o.params_file, o.status, o.message) for o in refused} == {
+        ("params/dup/2020.yaml", "invalid", message), ("params/dup/2020.yml", "invalid", message),
+        ("params/other/dup/2020.yaml", "invalid", message)}
+    assert [p.validated.file for p in todo] == ["params/single/2020.yaml"]
+
+
+def test_a_linked_file_gets_the_same_answer_everywhere(project, tmp_path_factory):
+    target = put(project, "shared/linked/2020.yaml")
+    target = target.rename(target.parent / "source.yaml")  # a name that is not params/<agency>/<year>.yaml
+    inside = project / "params" / "linked" / "2020.yaml"
+    inside.parent.mkdir(parents=True)
+    inside.symlink_to(os.path.relpath(target, inside.parent))
+    outside_target = put(tmp_path_factory.mktemp("elsewhere"), "far/2020.yaml")
+    outside = project / "params" / "far" / "2020.yaml"
+    outside.parent.mkdir(parents=True)
+    outside.symlink_to(outside_target)
+
+    # allowed within the project, read at the link's place: validate, run's plan and batch agree
+    assert validate_file(inside).ok
+    assert plan(inside).validated.file == "params/linked/2020.yaml"
+    refused, todo = prepare_all([inside], RunOptions(output=project / "output"))
+    assert (refused, [p.validated.file for p in todo]) == ([], ["params/linked/2020.yaml"])
+
+    # refused everywhere when it leads out of the project, with the reason
+    message = (f"params/far/2020.yaml: 是指向项目之外的符号链接（→ {outside_target}）：参数文件须在项目之内，"
+               "请复制该文件")
+    with pytest.raises(ParamsError) as info:
+        validate_file(outside)
+    assert str(info.value) == message
+    result = CliRunner().invoke(cli.main, ["run", str(outside), "--output", str(project / "output")])
+    assert (result.exit_code, result.output) == (2, message + "\n")
+    refused, todo = prepare_all([outside], RunOptions(output=project / "output"))
+    assert ([(o.status, o.message) for o in refused], todo) == ([("invalid", message)], [])
+    result = CliRunner().invoke(cli.main, ["validate", str(outside)])
+    assert result.output.splitlines() == [f"错误 {message}", "已校验 1 个文件：1 个错误，0 个警告"]
+
+
+@pytest.mark.slow
+def test_a_batch_publishes_a_linked_file_as_validate_reads_it(project):
+    """The workers read the file by its link, as the driver did (they resolved it, and refused it
+    for a name that is not ``<year>.yaml``)."""
+    root = Path(__file__).resolve().parents[1]
+    (project / "notebooks").mkdir()
+    shutil.copy(root / "notebooks" / "report.ipynb", project / "notebooks" / "report.ipynb")
+    shutil.copy(root / "requirements.lock", project / "requirements.lock")
+    target = put(project, "shared/linked/2020.yaml").rename(project / "shared" / "linked" / "source.yaml")
+    link = project / "params" / "linked" / "2020.yaml"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(os.path.relpath(target, link.parent))
+    result = run_batch(project / "params", RunOptions(output=project / "output"), workers=1, kernel="stock")
+    assert [(o.params_file, o.status, o.message) for o in result.outcomes] == [
+        ("params/linked/2020.yaml", "published", "")]
+    assert (project / "output" / "linked" / "2020" / "report.html").exists()
