@@ -44,6 +44,7 @@ TRICKY = ["/", "—", "不适用", "12万", "5元", "1e3", "100", "$\\frac$", "a
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
+    st.sampled_from([2**63 - 1, 2**63, 2**64, 10**30, -(2**63), 10**12, 10**12 + 1]),
     st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12), st.sampled_from(TRICKY),
 )
 keys = st.one_of(st.sampled_from(KEYS), st.text(max_size=6))
@@ -65,6 +66,20 @@ BASE = balanced_2021(2022)
 BASE_PATHS = [p for p in _paths(BASE) if p]
 
 
+SNIPPETS = ["? [a, b]\n: 1", "x: *a", "x: &a 1", "\tx: 1", "x：1", "\u3000x: 1", "x:1", "x: \"1", "- 1", "---",
+            "x: [", "x: {", "%YAML 1.1", "x: !!binary aGk=", "x: !!set {a}", "x: !!omap [a: 1]", "<<: {a: 1}",
+            "x: !!timestamp 2022-01-01", "x: |\n  a", "x: >-\n b", "'x': 1", "? x\n: 1", "x: 1 # c"]
+
+
+@st.composite
+def spliced(draw) -> str:
+    """A valid file with a line of tricky YAML spliced in at a random line, indented at random."""
+    lines = yaml.safe_dump(BASE, allow_unicode=True).splitlines()
+    at = draw(st.integers(0, len(lines)))
+    snippet = " " * draw(st.sampled_from([0, 2, 4, 6])) + draw(st.sampled_from(SNIPPETS))
+    return "\n".join([*lines[:at], snippet, *lines[at:]]) + "\n"
+
+
 @st.composite
 def mutated(draw) -> str:
     """A valid file with one to three places replaced (or a key added) by something random."""
@@ -78,7 +93,7 @@ def mutated(draw) -> str:
             if draw(st.booleans()) and isinstance(parent, dict):
                 parent[draw(keys)] = draw(values)
             else:
-                parent[path[-1]] = draw(values)
+                parent[path[-1]] = draw(st.one_of(scalars, values))
         except (KeyError, IndexError, TypeError):  # an earlier change removed the way there
             continue
     return yaml.safe_dump(data, allow_unicode=True)
@@ -86,6 +101,7 @@ def mutated(draw) -> str:
 
 yaml_documents = st.one_of(
     mutated(),
+    spliced(),
     values.map(lambda v: yaml.safe_dump(v, allow_unicode=True)),
     st.dictionaries(st.sampled_from(KEYS), values, max_size=6).map(lambda v: yaml.safe_dump(v, allow_unicode=True)),
 )
