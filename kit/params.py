@@ -231,7 +231,8 @@ def read_bytes(path: Path | str, label: str) -> bytes:
     except OSError as exc:
         raise ParamsError(label, f"无法读取：{exc.strerror}") from None
     if not stat.S_ISREG(info.st_mode):
-        kind = "目录" if stat.S_ISDIR(info.st_mode) else "管道（FIFO）" if stat.S_ISFIFO(info.st_mode) else "设备或特殊文件"
+        mode = info.st_mode
+        kind = "目录" if stat.S_ISDIR(mode) else "管道（FIFO）" if stat.S_ISFIFO(mode) else "设备或特殊文件"
         raise ParamsError(label, f"不是普通文件（是{kind}）：参数文件应是一个 .yaml 文本文件")
     if info.st_size > MAX_BYTES:
         raise ParamsError(label, f"文件太大（{info.st_size} 字节，上限 {MAX_BYTES} 字节）")

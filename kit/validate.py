@@ -200,7 +200,8 @@ def _hidden_characters(model: type[BaseModel], data: Any, file: str, loaded: par
         return []
     names = "、".join(f"U+{ord(c):04X}（{unicodedata.name(c, '控制字符')}）" for c in hidden)
     return [Problem("schema", "error", file, ".".join(map(str, loc)), label_for(model, loc),
-                    f"含有看不见的字符 {names}：它们会让页面显示的文字与文件不同，已拒绝（不会自动删去），请删去后再校验",
+                    f"含有看不见的字符 {names}：它们会让页面显示的文字与文件不同，"
+                    "已拒绝（不会自动删去），请删去后再校验",
                     None, None, loaded.line_of(loc) if loaded else None)]
 
 

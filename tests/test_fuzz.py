@@ -111,7 +111,7 @@ yaml_like_text = st.text(alphabet=st.sampled_from(list(":-?[]{}&*!|>'\"#%@`,\n \
 HOSTILE = [
     # the billion laughs at nine levels: 9**9 values if expanded
     "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-        f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi")),
+        f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True)),
     "x: " + "[" * 100_000 + "]" * 100_000 + "\n",
     "x: " + "{a: " * 5_000 + "1" + "}" * 5_000 + "\n",
     "table3:\n  ? [a, b]\n  : 1\n",

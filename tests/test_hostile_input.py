@@ -14,12 +14,11 @@ import pytest
 from click.testing import CliRunner
 
 from kit import charts, checks, cli, params, render
-from kit.api import plan
+from kit.api import RunOptions, plan
 from kit.batch import prepare_all, run_batch
-from kit.api import RunOptions
-from kit.exceptions import ExportError, ParamsError, ValidationFailed
+from kit.exceptions import ExportError, ParamsError
 from kit.export import guard, to_html
-from kit.validate import validate_data, validate_file, validate_files
+from kit.validate import validate_data, validate_file
 
 FILE = "params/test-agency/2022.yaml"
 HEAD = "year: 2022\nagency:\n  id: test-agency\n  name: 测试局\n  kind: department\n"
@@ -41,7 +40,7 @@ def problems(text: str) -> list[str]:
 def test_aliases_are_refused_before_any_expansion():
     # three levels here (9 ** 3 values); the same at nine levels took 23.7 GB before
     laughs = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-        f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("ab", "bc"))
+        f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("ab", "bc", strict=True))
     assert parse_error(laughs) == f"{FILE}:2:8: 不支持 YAML 别名（*a）：参数文件中每个值都请直接写出"
 
 
@@ -132,7 +131,8 @@ FEES = "表二 › 第二十条第（八）项 › 行政事业性收费 › 本
 
 def test_null_cells_are_one_message_per_file():
     assert problems(HEAD + "table3:\n  new: {natural: , commercial: ~}\n  outcomes: {granted: {natural: null}}\n") == [
-        f"{FILE}:7: 错误[schema] table3.new.natural（{NEW} › 自然人）：有 3 处空值（null，多为从表格复制来的空白单元格）："
+        f"{FILE}:7: 错误[schema] table3.new.natural（{NEW} › 自然人）："
+        "有 3 处空值（null，多为从表格复制来的空白单元格）："
         "没有发生的事项请填 0，或删去该行；空值在：table3.new.natural（第 7 行）、table3.new.commercial（第 7 行）、"
         "table3.outcomes.granted.natural（第 8 行）（应为 0 或删去该行，实际为 空值）"]
 
@@ -155,12 +155,14 @@ def test_not_applicable_cells_are_refused_saying_write_0(cell):
 def test_money_typed_with_units_or_quotes(amount, message):
     actual = amount.strip('"')
     assert problems(HEAD + f"table2:\n  fees: {{amount: {amount}}}\n") == [
-        f"{FILE}:7: 错误[schema] table2.fees.amount（{FEES}）：{message}（应为 数字（单位：万元），实际为 “{actual}”（文本））"]
+        f"{FILE}:7: 错误[schema] table2.fees.amount（{FEES}）：{message}"
+        f"（应为 数字（单位：万元），实际为 “{actual}”（文本））"]
 
 
 def test_the_processing_fee_is_in_yuan():
     assert problems(HEAD + "processing_fee: 12万\n") == [
-        f"{FILE}:6: 错误[schema] processing_fee（本年收取的信息处理费（单位：元））：这里的单位是元：12万元应写成 120000"
+        f"{FILE}:6: 错误[schema] processing_fee（本年收取的信息处理费（单位：元））："
+        "这里的单位是元：12万元应写成 120000"
         "（应为 数字（单位：元），实际为 “12万”（文本））"]
 
 
@@ -185,7 +187,8 @@ def test_a_negative_change_beyond_the_bound_says_the_bound():
 
 def test_a_year_typed_as_a_string_gets_one_message():
     assert problems(HEAD.replace("year: 2022", "year: '2022'")) == [
-        f"{FILE}:1: 错误[schema] year（报告年度）：数字不要加引号：应写 2022（应为 整数（不加引号），实际为 “2022”（文本））"]
+        f"{FILE}:1: 错误[schema] year（报告年度）：数字不要加引号：应写 2022"
+        "（应为 整数（不加引号），实际为 “2022”（文本））"]
 
 
 @pytest.mark.parametrize(("escape", "name"), [("\\u202E", "RIGHT-TO-LEFT OVERRIDE"), ("\\u200B", "ZERO WIDTH SPACE"),
@@ -193,7 +196,8 @@ def test_a_year_typed_as_a_string_gets_one_message():
 def test_invisible_characters_are_refused_not_stripped(escape, name):
     code = escape.replace("\\u", "").replace("\\x", "").upper().rjust(4, "0")
     assert problems(HEAD + f'problems: "加强培训{escape}，改进工作"\n') == [
-        f"{FILE}:6: 错误[schema] problems（五、存在的主要问题及改进情况（Markdown））：含有看不见的字符 U+{code}（{name}）："
+        f"{FILE}:6: 错误[schema] problems（五、存在的主要问题及改进情况（Markdown））："
+        f"含有看不见的字符 U+{code}（{name}）："
         "它们会让页面显示的文字与文件不同，已拒绝（不会自动删去），请删去后再校验"]
 
 
@@ -288,8 +292,8 @@ def test_two_files_for_one_agency_year_are_one_error_naming_both(project):
     put(project, "params/dup/2020.yml")
     put(project, "params/other/dup/2020.yaml")  # the same agency.id under another folder
     put(project, "params/single/2020.yaml")
-    message = ("同一单位同一年度有 3 个参数文件：params/dup/2020.yaml、params/dup/2020.yml、params/other/dup/2020.yaml；"
-               "请只保留一个（不会任选其一）")
+    message = ("同一单位同一年度有 3 个参数文件：params/dup/2020.yaml、params/dup/2020.yml、"
+               "params/other/dup/2020.yaml；请只保留一个（不会任选其一）")
     result = CliRunner().invoke(cli.main, ["validate", str(project / "params")])
     assert result.exit_code == 3
     assert result.output.splitlines() == [f"错误 {message}", "已校验 4 个文件：1 个错误，0 个警告"]
