@@ -245,7 +245,8 @@ def validate_data(data: dict[str, Any], file: str, *, loaded: params.Loaded | No
     try:
         model = model_cls.model_validate({k: v for k, v in data.items() if k != "format" or not problems})
     except PydanticValidationError as exc:
-        blanks = [e for e in exc.errors() if e.get("input", "") is None and e["type"] != "missing"]
+        blanks = [e for e in exc.errors()
+                  if e.get("input", "") is None and e["type"] not in {"missing", "extra_forbidden"}]
         problems += [_schema_problem(model_cls, e, loaded, file) for e in exc.errors() if e not in blanks]
         problems += _blank_cells(model_cls, blanks, loaded, file)
     result = Validated(file=file, data=data, model=None, spec=spec, problems=problems, previous=previous)
