@@ -141,7 +141,8 @@ def test_a_misspelt_key_left_blank_is_named_as_misspelt():
     assert problems(HEAD + "table3:\n  new: {natural: ~, social: ~}\n") == [
         f"{FILE}:7: 错误[schema] table3.new.social（{NEW}）：未知的键 'social'"
         "（可用的键：natural, commercial, research, public_interest, legal_services, other, total）",
-        f"{FILE}:7: 错误[schema] table3.new.natural（{NEW} › 自然人）：有 1 处空值（null，多为从表格复制来的空白单元格）："
+        f"{FILE}:7: 错误[schema] table3.new.natural（{NEW} › 自然人）："
+        "有 1 处空值（null，多为从表格复制来的空白单元格）："
         "没有发生的事项请填 0，或删去该行；空值在：table3.new.natural（第 7 行）（应为 0 或删去该行，实际为 空值）"]
 
 
