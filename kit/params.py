@@ -220,8 +220,8 @@ def read_bytes(path: Path | str, label: str) -> bytes:
     """A parameter file's bytes, refusing what is not one: a missing file, a link out of the
     project, a directory, FIFO or device (without opening it), a file over :data:`MAX_BYTES`."""
     path = Path(path)
-    if path.is_symlink():
-        target = path.resolve()
+    target = path.resolve()
+    if target != Path(os.path.abspath(path)):  # a link on the way: the file or a folder above it
         if not _inside(target, paths.project_root()):
             raise ParamsError(label, f"是指向项目之外的符号链接（→ {target}）：参数文件须在项目之内，请复制该文件")
     try:

@@ -343,6 +343,11 @@ def test_a_linked_file_gets_the_same_answer_everywhere(project, tmp_path_factory
     assert ([(o.status, o.message) for o in refused], todo) == ([("invalid", message)], [])
     result = CliRunner().invoke(cli.main, ["validate", str(outside)])
     assert result.output.splitlines() == [f"错误 {message}", "已校验 1 个文件：1 个错误，0 个警告"]
+    # a linked folder leading out of the project: the same refusal for the files in it
+    (project / "params" / "farther").symlink_to(outside_target.parent)
+    with pytest.raises(ParamsError) as info:
+        validate_file(project / "params" / "farther" / "2020.yaml")
+    assert str(info.value) == message.replace("params/far/", "params/farther/")
 
 
 @pytest.mark.slow
