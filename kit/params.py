@@ -221,9 +221,9 @@ def read_bytes(path: Path | str, label: str) -> bytes:
     project, a directory, FIFO or device (without opening it), a file over :data:`MAX_BYTES`."""
     path = Path(path)
     target = path.resolve()
-    if target != Path(os.path.abspath(path)):  # a link on the way: the file or a folder above it
-        if not _inside(target, paths.project_root()):
-            raise ParamsError(label, f"是指向项目之外的符号链接（→ {target}）：参数文件须在项目之内，请复制该文件")
+    # a link on the way (the file or a folder above it) must lead inside the project
+    if target != Path(os.path.abspath(path)) and not _inside(target, paths.project_root()):
+        raise ParamsError(label, f"是指向项目之外的符号链接（→ {target}）：参数文件须在项目之内，请复制该文件")
     try:
         info = path.stat()
     except FileNotFoundError:
