@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
 
-from kit import narrative, paths, publish, render
+from kit import discover, narrative, paths, publish, render
 from kit.api import Plan, RunOptions, execute_plan, plan
 from kit.exceptions import KitError, ValidationFailed
 from kit.forkserver import ForkServer, swap_address
@@ -78,8 +78,7 @@ class BatchResult:
 
 def param_files(root: Path) -> list[Path]:
     """Every parameter file under ``root``, by agency then year."""
-    files = [p for p in Path(root).rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file()]
-    return sorted(files, key=lambda p: (p.parent.name, p.stem))
+    return discover.param_files(root)
 
 
 def _base(path: Path) -> dict[str, str]:
@@ -103,6 +102,23 @@ def prepare(path: Path, options: RunOptions, force: bool = False) -> Plan | Outc
     if not force and p.unchanged(pdf=options.pdf):
         return Outcome(**_described(p), status="unchanged", warnings=tuple(str(w) for w in p.validated.warnings))
     return p
+
+
+def prepare_all(files: list[Path], options: RunOptions, force: bool = False) -> tuple[list[Outcome], list[Plan]]:
+    """``prepare`` for every file; files that claim the same agency-year are all refused, naming each other."""
+    prepared = {f: prepare(f, options, force) for f in files}
+
+    def claim(item: Plan | Outcome) -> tuple | None:
+        if isinstance(item, Plan):
+            return item.validated.model.agency.id, item.validated.model.year
+        return (item.agency, item.year) if item.status == "unchanged" else None
+
+    for group in discover.clashes((f, claim(item)) for f, item in prepared.items()):
+        message = discover.clash_message(group)
+        for f in group:
+            prepared[f] = Outcome(**_base(f), status="invalid", message=message, errors=(message,))
+    return ([o for o in prepared.values() if isinstance(o, Outcome)],
+            [p for p in prepared.values() if isinstance(p, Plan)])
 
 
 def _described(p: Plan) -> dict[str, str]:
@@ -174,13 +190,9 @@ def run_batch(root: Path | None = None, options: RunOptions | None = None, *, fo
             if on_outcome is not None:
                 on_outcome(outcome)
 
-        todo: list[Plan] = []
-        for f in files:
-            prepared = prepare(f, options, force)
-            if isinstance(prepared, Outcome):
-                done(prepared)
-            else:
-                todo.append(prepared)
+        refused, todo = prepare_all(files, options, force)
+        for outcome in refused:
+            done(outcome)
         if todo:
             own = executor is None
             stack = ExitStack()
@@ -189,7 +201,8 @@ def run_batch(root: Path | None = None, options: RunOptions | None = None, *, fo
                 options = replace(options, ahead=True)
             pool = executor or default_executor(min(workers or os.cpu_count() or 1, len(todo)))
             try:
-                futures = {pool.submit(run_one, str(p.params_file.resolve()), options): p for p in todo}
+                # absolute, but a link stays a link: the worker reads the file as the driver did
+                futures = {pool.submit(run_one, os.path.abspath(p.params_file), options): p for p in todo}
                 for future in as_completed(futures):
                     try:
                         outcome = future.result()

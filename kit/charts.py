@@ -57,8 +57,13 @@ def _short(label: str, limit: int = 14) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
+def _literal(label: str) -> str:
+    """A label matplotlib prints as written: ``$`` would start math text (``$\\frac$`` fails)."""
+    return label.replace("$", r"\$")
+
+
 def _barh(labels: list[str], values: list[int], unit: str, color: str = ACCENT):
-    labels = [_short(label) for label in labels]
+    labels = [_literal(_short(label)) for label in labels]
     def draw(fig) -> None:
         fig.set_size_inches(6.4, 0.38 * len(labels) + 0.7)
         ax = fig.subplots()

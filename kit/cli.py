@@ -127,25 +127,24 @@ def batch(params_dir: Path | None, output: Path | None, timeout: int, pdf: bool,
 @click.argument("paths_", metavar="[PATHS]...", nargs=-1, type=click.Path(exists=True, path_type=Path))
 def validate(paths_: tuple[Path, ...]) -> None:
     """校验参数文件（默认：当前目录下的 params/，没有时用项目的 params/）；有错误时退出码非零。"""
-    from kit.validate import validate_file
+    from kit.discover import clash_message, param_files
+    from kit.validate import validate_files
 
     if not paths_:
         paths_ = (paths.default_params_dir(),)
         click.echo(f"参数目录 {_show(paths_[0])}")
-    files = _param_files(paths_)
-    n_err = n_warn = 0
-    for f in files:
-        try:
-            result = validate_file(f)
-        except ParamsError as exc:
-            click.echo(f"错误 {_located(str(exc), exc.file)}", err=True)
-            n_err += 1
+    files = [f for root in paths_ for f in param_files(root)]
+    checked = validate_files(files)
+    for result in checked.results.values():
+        if isinstance(result, ParamsError):
+            click.echo(f"错误 {_located(str(result), result.file)}", err=True)
             continue
         for p in result.problems:
             click.echo(_located(str(p), p.file), err=p.severity == "error")
-        n_err += len(result.errors)
-        n_warn += len(result.warnings)
-    click.echo(f"已校验 {len(files)} 个文件：{n_err} 个错误，{n_warn} 个警告")
+    for group in checked.clashes:
+        click.echo(f"错误 {clash_message(group)}", err=True)
+    n_err = checked.n_errors
+    click.echo(f"已校验 {len(files)} 个文件：{n_err} 个错误，{checked.n_warnings} 个警告")
     if n_err:
         sys.exit(3)
 
@@ -239,16 +238,6 @@ def diff_cmd(a: Path, b: Path) -> None:
     for part in d.parts:
         flag = "  ⚠ 与上年雷同" if part.flagged else ""
         click.echo(f"  {part.title}：{part.ratio:.1%}{flag}")
-
-
-def _param_files(roots: tuple[Path, ...]) -> list[Path]:
-    files: list[Path] = []
-    for root in roots:
-        if root.is_dir():
-            files += sorted(p for p in root.rglob("*") if p.suffix in {".yaml", ".yml"})
-        else:
-            files.append(root)
-    return files
 
 
 def _show(path: Path | str) -> str:

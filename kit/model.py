@@ -33,10 +33,16 @@ def _to_decimal(value: Any) -> Any:
         return value
 
 
-Count = Annotated[int, Field(ge=0, strict=True)]
-Delta = Annotated[int, Field(strict=True)]
-Money = Annotated[Decimal, BeforeValidator(_to_decimal), Field(ge=0, allow_inf_nan=False, description="万元")]
-Yuan = Annotated[Decimal, BeforeValidator(_to_decimal), Field(ge=0, allow_inf_nan=False, description="元")]
+# Bounds far above any real figure, so that no sum of a file's cells overflows a 64-bit integer.
+MAX_FIGURE = 10**12
+MAX_EXTRA_SECTIONS = 20
+
+Count = Annotated[int, Field(ge=0, le=MAX_FIGURE, strict=True)]
+Delta = Annotated[int, Field(ge=-MAX_FIGURE, le=MAX_FIGURE, strict=True)]
+Money = Annotated[Decimal, BeforeValidator(_to_decimal),
+                  Field(ge=0, le=MAX_FIGURE, allow_inf_nan=False, description="万元")]
+Yuan = Annotated[Decimal, BeforeValidator(_to_decimal),
+                 Field(ge=0, le=MAX_FIGURE, allow_inf_nan=False, description="元")]
 Text = Annotated[str, Field(strict=True)]
 
 _KIND_TYPES = {"count": Count, "delta": Delta, "money": Money}
@@ -172,7 +178,8 @@ def schema_for(version: str) -> type[BaseModel]:
         problems=(Annotated[Text, Field(title="五、存在的主要问题及改进情况（Markdown）")], ""),
         other=(Annotated[Text, Field(title="六、其他需要报告的事项（Markdown）")], ""),
         **extra,
-        extra_sections=(Annotated[list[ExtraSection], Field(title="本单位增加的部分")], []),
+        extra_sections=(Annotated[list[ExtraSection], Field(max_length=MAX_EXTRA_SECTIONS, title="本单位增加的部分")],
+                        []),
     )
     model.format_spec = spec  # class attribute, not a field
     return model
@@ -217,3 +224,10 @@ def field_at(model: type[BaseModel], loc: tuple) -> tuple[list[str], type[BaseMo
 def label_for(model: type[BaseModel], loc: tuple) -> str:
     """The Chinese label path of a field, e.g. 表三 › 三、本年度办理结果 › （七）总计 › 自然人."""
     return " › ".join(field_at(model, loc)[0])
+
+
+def unit_at(model: type[BaseModel], loc: tuple) -> str | None:
+    """The unit a money field is written in (万元 or 元), from its description; None elsewhere."""
+    parent = field_at(model, loc[:-1])[1]
+    info = parent.model_fields.get(str(loc[-1])) if parent is not None and loc else None
+    return info.description if info is not None else None

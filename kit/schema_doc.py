@@ -18,7 +18,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from kit import formats
-from kit.model import schema_for
+from kit.model import MAX_FIGURE, schema_for
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,9 @@ def _describe(annotation: Any, metadata: list[Any]) -> tuple[str, type[BaseModel
         return "列表", model, True
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return "映射", annotation, False
-    lower = next((m.ge for m in metadata if isinstance(m, Ge)), None)
-    upper = next((m.le for m in metadata if isinstance(m, Le)), None)
+    # the overflow guard (±MAX_FIGURE) is said once, above the tables
+    lower = next((m.ge for m in metadata if isinstance(m, Ge) and m.ge != -MAX_FIGURE), None)
+    upper = next((m.le for m in metadata if isinstance(m, Le) and m.le != MAX_FIGURE), None)
     bounds = "".join([f" ≥ {lower}" if lower is not None else "", f"，≤ {upper}" if upper is not None else ""])
     if annotation is bool:
         return "true / false", None, False
@@ -98,6 +99,7 @@ def reference() -> str:
         "Generated from the schema by `kit docs`; a test fails when this file is stale.",
         "A file lives at `params/<agency.id>/<year>.yaml`. Cells that are 0 may be left out;",
         "totals are computed by the kit, and checked when typed.",
+        f"Every figure (count, change, amount) lies within ±{MAX_FIGURE:,}, so no sum can overflow.",
         "",
     ]
     for version in formats.versions():

@@ -8,19 +8,28 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
-from kit import checks, formats, params, partchecks, paths, salvage
-from kit.exceptions import HasProblems, ParamsError, Problem, UnknownFormatError, ValidationFailed
+from kit import checks, discover, formats, params, partchecks, paths, salvage
+from kit.exceptions import HasProblems, KitError, ParamsError, Problem, UnknownFormatError, ValidationFailed
 from kit.formats import FormatSpec
-from kit.model import field_at, label_for, schema_for
+from kit.model import field_at, label_for, schema_for, unit_at
 
 _LEADING_ZERO = re.compile(r"^[-+]?0[0-9_]+$|^0[xXoObB]")
+# What forms copied from elsewhere carry in a cell where nothing happened.
+_NOT_APPLICABLE = {"/", "／", "\\", "-", "－", "—", "——", "–", "不适用", "无", "空", "n/a", "N/A", "NA", "×", "x"}
+_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)"
+_WITH_UNIT = re.compile(rf"^\s*({_NUMBER})\s*(万元|万|元)\s*$")
+_PLAIN_NUMBER = re.compile(rf"^\s*{_NUMBER}\s*$")
+_SCIENTIFIC = re.compile(rf"^\s*{_NUMBER}[eE][-+]?\d+\s*$")
+_NO_SPACE_AFTER_COLON = re.compile(r"^[A-Za-z_][\w-]*:\S")
 _YAML11_BOOL = {"yes", "no", "on", "off", "y", "n", "Yes", "No", "On", "Off", "YES", "NO", "ON", "OFF"}
 
 
@@ -61,6 +70,32 @@ def _describe(value: Any) -> str:
     return repr(value)
 
 
+def _not_applicable(value: Any) -> str | None:
+    """The message for a cell written "/", "—" or "不适用"; None for any other value."""
+    if isinstance(value, str) and value.strip() in _NOT_APPLICABLE:
+        return f"“{value.strip()}”不是数字：格式要求没有发生的事项填 0（或删去该行），不能写“/”“—”或“不适用”"
+    return None
+
+
+def _plain(number: Decimal) -> str:
+    return format(number.normalize(), "f")
+
+
+def _money_message(value: Any, unit: str) -> str:
+    """Why an amount is not a number, in the unit the field is written in (万元 or 元)."""
+    if isinstance(value, str) and (m := _WITH_UNIT.match(value)):
+        number, written = Decimal(m.group(1)), "万元" if m.group(2).startswith("万") else "元"
+        if written == unit:
+            return f"金额只写数字，不带单位：应写 {_plain(number)}（单位已是{unit}）"
+        factor = Decimal(10000) if written == "万元" else Decimal(1) / 10000
+        return f"这里的单位是{unit}：{m.group(1)}{written}应写成 {_plain(number * factor)}"
+    if isinstance(value, str) and _PLAIN_NUMBER.match(value):
+        return f"金额应写成数字，不要加引号：应写 {value.strip()}（单位：{unit}）"
+    if isinstance(value, str) and _SCIENTIFIC.match(value):
+        return f"金额请写成普通数字（如 {_plain(Decimal(value.strip()))}），不用科学计数法（单位：{unit}）"
+    return f"金额应为数字（单位：{unit}），不要带单位或文字"
+
+
 def _schema_problem(model: type[BaseModel], err: dict, loaded: params.Loaded | None, file: str) -> Problem:
     loc = tuple(err["loc"])
     kind, value = err["type"], err.get("input")
@@ -75,18 +110,24 @@ def _schema_problem(model: type[BaseModel], err: dict, loaded: params.Loaded | N
         expected, actual = None, None
     elif kind == "missing":
         message, actual = "缺少必填字段", None
+    elif kind in {"int_type", "int_parsing", "int_from_float"} and _not_applicable(value):
+        message, expected = _not_applicable(value), "整数（没有发生的填 0）"
     elif kind in {"int_type", "int_parsing", "int_from_float"}:
+        expected = "整数"
         if isinstance(value, str) and _LEADING_ZERO.match(value):
             message = "数字不能带前导零或写成八进制/十六进制（YAML 会误读），请写成普通十进制整数"
         elif isinstance(value, str) and value in _YAML11_BOOL:
             message = f"“{value}”在这里不是数字；应填写整数"
         elif isinstance(value, float):
             message = "件数/条数应为整数，不能是小数"
+        elif isinstance(value, str) and _PLAIN_NUMBER.match(value):
+            message, expected = f"数字不要加引号：应写 {value.strip()}", "整数（不加引号）"
         else:
             message = "应为整数"
-        expected = "整数"
-    elif kind in {"greater_than_equal", "greater_than"}:
+    elif kind in {"greater_than_equal", "greater_than"} and err.get("ctx", {}).get("ge", 0) == 0:
         message, expected = "不能为负数", "≥ 0"
+    elif kind in {"greater_than_equal", "greater_than"}:
+        message, expected = "超出允许的范围", f"≥ {err['ctx'].get('ge')}"
     elif kind in {"less_than_equal", "less_than"}:
         message, expected = "超出允许的范围", f"≤ {err.get('ctx', {}).get('le', err.get('ctx', {}).get('lt'))}"
     elif kind == "literal_error":
@@ -99,10 +140,16 @@ def _schema_problem(model: type[BaseModel], err: dict, loaded: params.Loaded | N
         message, expected = "不能为空", "非空文本"
     elif kind == "approximate":  # a count or an approximate figure ("5500余")
         message, expected = "应为整数，或照报告原文写约数", "整数，或“5500余”“18万余”这样的约数"
-    elif kind in {"decimal_type", "decimal_parsing", "finite_number"}:
-        message, expected = "金额应为数字（单位：万元），不要带单位", "数字"
+    elif kind in {"decimal_type", "decimal_parsing", "finite_number", "is_instance_of"} and unit_at(model, loc):
+        unit = unit_at(model, loc)
+        message, expected = _not_applicable(value) or _money_message(value, unit), f"数字（单位：{unit}）"
     elif kind in {"model_type", "model_attributes_type", "dict_type"}:
         message, expected = "应为键值映射", "键值映射"
+        if isinstance(value, str) and _NO_SPACE_AFTER_COLON.match(value):
+            message += f"；“{value}”像是冒号后缺少空格，应写成“{value.replace(':', ': ', 1)}”"
+    elif kind == "too_long":
+        message, expected = "项数太多", f"不超过 {err.get('ctx', {}).get('max_length')} 项"
+        actual = f"{err.get('ctx', {}).get('actual_length')} 项"
     elif kind == "list_type":
         message, expected = "应为列表", "列表"
     elif kind == "bool_type":
@@ -120,6 +167,44 @@ def _schema_problem(model: type[BaseModel], err: dict, loaded: params.Loaded | N
         actual=actual,
         line=loaded.line_of(loc) if loaded else None,
     )
+
+
+def _blank_cells(model: type[BaseModel], blanks: list[dict], loaded: params.Loaded | None,
+                 file: str) -> list[Problem]:
+    """Every ``null`` of a file (blank cells copied from a form) as one problem, not one per cell."""
+    if not blanks:
+        return []
+    locs = [tuple(e["loc"]) for e in blanks]
+    where = "、".join(".".join(map(str, loc)) + (f"（第 {loaded.line_of(loc)} 行）" if loaded else "") for loc in locs)
+    return [Problem("schema", "error", file, ".".join(map(str, locs[0])), label_for(model, locs[0]),
+                    f"有 {len(locs)} 处空值（null，多为从表格复制来的空白单元格）：没有发生的事项请填 0，"
+                    f"或删去该行；空值在：{where}", "0 或删去该行", "空值",
+                    loaded.line_of(locs[0]) if loaded else None)]
+
+
+# Characters a reader doesn't see: controls (other than tab and line breaks), format characters
+# (bidi overrides and isolates, zero-width spaces and joiners), surrogates, private use.
+_HIDDEN_CATEGORIES = {"Cc", "Cf", "Cs", "Co"}
+
+
+def _hidden_characters(model: type[BaseModel], data: Any, file: str, loaded: params.Loaded | None,
+                       loc: tuple = ()) -> list[Problem]:
+    """Refuse (never strip) invisible characters in any text: a bidi override can make the page
+    read differently from the file the analyst checked."""
+    if isinstance(data, dict):
+        return [p for k, v in data.items() for p in _hidden_characters(model, v, file, loaded, (*loc, k))]
+    if isinstance(data, list):
+        return [p for i, v in enumerate(data) for p in _hidden_characters(model, v, file, loaded, (*loc, i))]
+    if not isinstance(data, str):
+        return []
+    hidden = sorted({c for c in data if c not in "\t\n\r" and unicodedata.category(c) in _HIDDEN_CATEGORIES})
+    if not hidden:
+        return []
+    names = "、".join(f"U+{ord(c):04X}（{unicodedata.name(c, '控制字符')}）" for c in hidden)
+    return [Problem("schema", "error", file, ".".join(map(str, loc)), label_for(model, loc),
+                    f"含有看不见的字符 {names}：它们会让页面显示的文字与文件不同，"
+                    "已拒绝（不会自动删去），请删去后再校验",
+                    None, None, loaded.line_of(loc) if loaded else None)]
 
 
 def _choose_spec(data: dict[str, Any], file: str, loaded: params.Loaded | None) -> tuple[FormatSpec | None, list[Problem]]:
@@ -155,18 +240,18 @@ def validate_data(data: dict[str, Any], file: str, *, loaded: params.Loaded | No
                   previous: Validated | None = None) -> Validated:
     """Validate already-loaded parameter data; collect every problem."""
     spec, problems = _choose_spec(data, file, loaded)
-    if spec is None:
-        spec = formats.get(formats.versions()[-1])
-        if not problems:
-            problems.append(Problem("schema", "error", file, "year", "报告年度", "缺少必填字段或不是整数",
-                                    "整数年度", _describe(data.get("year"))))
+    spec = spec or formats.get(formats.versions()[-1])  # a year missing or not a number: the schema says so
     model_cls = schema_for(spec.version)
+    problems += _hidden_characters(model_cls, data, file, loaded)
     candidate = {k: v for k, v in data.items() if k != "format" or not problems}
     model, tainted = None, []
     try:
         model = checked = model_cls.model_validate(candidate)
     except PydanticValidationError as exc:
-        problems += [_schema_problem(model_cls, e, loaded, file) for e in exc.errors()]
+        blanks = [e for e in exc.errors()
+                  if e.get("input", "") is None and e["type"] not in {"missing", "extra_forbidden"}]
+        problems += [_schema_problem(model_cls, e, loaded, file) for e in exc.errors() if e not in blanks]
+        problems += _blank_cells(model_cls, blanks, loaded, file)
         checked, tainted = salvage.salvage(model_cls, candidate, exc.errors())
     result = Validated(file=file, data=data, model=model if not problems else None, spec=spec,
                        problems=problems, previous=previous)
@@ -190,13 +275,25 @@ def previous_file(path: Path) -> Path | None:
     return None
 
 
+INTERNAL_ERROR = "校验时发生内部错误（{}）：这是 kit 的缺陷，请把这个文件报告给维护者"
+
+
 def validate_file(path: Path | str, *, with_previous: bool = True) -> Validated:
     """Read and validate a parameter file (and, for X1/X2, last year's file if present).
 
-    Raises :class:`ParamsError` only when the file can't be read as YAML at all.
+    Raises :class:`ParamsError` only when the file can't be read as YAML at all, or, should
+    the kit itself fail on it, naming that failure: one file never ends a caller in a traceback.
     """
-    path = Path(path)
-    name = paths.relative_to_root(path)
+    name = paths.relative_to_root(Path(path))
+    try:
+        return _validate_file(Path(path), name, with_previous)
+    except KitError:
+        raise
+    except Exception as exc:  # the kit's own defect: this file is refused, the caller goes on
+        raise ParamsError(name, INTERNAL_ERROR.format(f"{type(exc).__name__}: {exc}")) from exc
+
+
+def _validate_file(path: Path, name: str, with_previous: bool) -> Validated:
     loaded = params.read(path, name)
     previous, unreadable = None, None
     prev_path = previous_file(path) if with_previous else None
@@ -232,6 +329,40 @@ def previous_invalid(file: str, prev_path: Path, previous: Validated | None,
     return Problem("X0", "warning", file, "", "",
                    f"上年参数文件 {paths.relative_to_root(prev_path)} 无效，有 {count} 个错误（{'；'.join(first)}{more}）："
                    "本报告不做跨年度检查（X1、X2），也不写与上年的比较")
+
+
+@dataclass
+class Checked:
+    """Several files validated at once: each file's result (or why it couldn't be read), and the
+    groups of files that claim the same agency-year (one error per group)."""
+
+    results: dict[Path, Validated | ParamsError]
+    clashes: list[list[Path]]
+
+    @property
+    def n_errors(self) -> int:
+        return (sum(1 if isinstance(r, ParamsError) else len(r.errors) for r in self.results.values())
+                + len(self.clashes))
+
+    @property
+    def n_warnings(self) -> int:
+        return sum(len(r.warnings) for r in self.results.values() if isinstance(r, Validated))
+
+
+def validate_files(files: list[Path]) -> Checked:
+    """Validate each file; one file's failure is its result, never the end of the others."""
+    results: dict[Path, Validated | ParamsError] = {}
+    for f in files:
+        try:
+            results[f] = validate_file(f)
+        except ParamsError as exc:
+            results[f] = exc
+
+    def claim(result: Validated | ParamsError) -> tuple | None:
+        model = getattr(result, "model", None)
+        return (model.agency.id, model.year) if model is not None else None
+
+    return Checked(results, discover.clashes((f, claim(r)) for f, r in results.items()))
 
 
 def _placement_problems(path: Path, result: Validated, loaded: params.Loaded) -> list[Problem]:
