@@ -164,10 +164,17 @@ def run_record(p: Plan, options: RunOptions, begin: datetime, end: datetime) -> 
         "ended_utc": end.isoformat(timespec="seconds"),
         "generated_on": options.generated_on or provenance.generation_date(),
         "validation": {"errors": [str(e) for e in validated.errors],
-                       "warnings": [str(w) for w in validated.warnings]},
+                       "warnings": [str(w) for w in validated.warnings],
+                       "acknowledged": [acknowledged_record(a) for a in validated.acknowledged]},
     }
     run["version_line"] = provenance.version_line(run)
     return run
+
+
+def acknowledged_record(problem: Problem) -> dict:
+    """An acknowledged N1 difference as the audit record keeps it: the finding, its fingerprint, the reason."""
+    return {"fingerprint": problem.fingerprint, "path": problem.path, "finding": problem.message,
+            "table": problem.expected, "text": problem.actual, "reason": problem.reason}
 
 
 INJECTED_ID = "injected-parameters"

@@ -123,7 +123,7 @@ def validate(paths_: tuple[Path, ...]) -> None:
     from kit.validate import validate_file
 
     files = _param_files(paths_ or (paths.params_dir(),))
-    n_err = n_warn = 0
+    n_err = n_warn = n_ack = 0
     for f in files:
         try:
             result = validate_file(f)
@@ -135,7 +135,9 @@ def validate(paths_: tuple[Path, ...]) -> None:
             click.echo(str(p), err=p.severity == "error")
         n_err += len(result.errors)
         n_warn += len(result.warnings)
-    click.echo(f"已校验 {len(files)} 个文件：{n_err} 个错误，{n_warn} 个警告")
+        n_ack += len(result.acknowledged)
+    acknowledged = f"，{n_ack} 处已确认的差异" if n_ack else ""
+    click.echo(f"已校验 {len(files)} 个文件：{n_err} 个错误，{n_warn} 个警告{acknowledged}")
     if n_err:
         sys.exit(3)
 
