@@ -48,6 +48,7 @@ class Target:
     units: frozenset[str]
     row: str | None = None  # for 表三 figures: the row name and column (what a share is taken of)
     column: str | None = None
+    short: str = ""  # the figure's printed name, for sentences about two figures
 
     def value(self, params: BaseModel | None) -> Value | None:
         if params is None:
@@ -107,7 +108,9 @@ def table3_target(name: str, column: str = tables.TOTAL) -> Target:
         return int(frame.loc[_frame_rows(spec_of(params), name), columns].to_numpy().sum())
 
     path, printed = _T3_ROWS[name]
-    return Target(f"table3.{path}.{column}", f"表三“{printed}”的{_COLUMNS[column]}", read, T3_UNITS, name, column)
+    short = printed if column == tables.TOTAL else f"{printed}中的{_COLUMNS[column]}"
+    return Target(f"table3.{path}.{column}", f"表三“{printed}”的{_COLUMNS[column]}", read, T3_UNITS, name, column,
+                  short)
 
 
 def table4_target(group: str, result: str = tables.TOTAL) -> Target:
@@ -333,6 +336,11 @@ def classify(sentence: str, mention: Mention, state: _Sentence) -> Claim | None:
         return Claim("figure", target, mention, sentence[mention.start - len(mention.prefix):mention.end]
                      + re.match(r"[^，。；]*", mention.suffix).group(0)) if target else None
     found = _nearest(mention.prefix)
+    if found is None and re.search(r"(?:政府信息公开|依申请公开)申请$", mention.prefix):
+        before = _nearest(sentence[:mention.start - len(mention.prefix)], set(dict(_CUES)) - {"exclude"})
+        if before is not None and before[0] == "new":  # 收到群众来信N件和政府信息公开申请M件
+            target = _t3_claim(state, "new", mention)
+            return Claim("figure", target, mention, mention.prefix + mention.written) if target else None
     if found is None:
         return None
     name, cue = found
@@ -503,7 +511,7 @@ def compare(claim: Claim, sentence: str, params: BaseModel, previous: BaseModel 
             return None
         shown = f"{actual:.1f}%"
         return Finding(base_target.field + ".share", f"{_show(m.number)}%", shown,
-                       f"{where}按表格，{base_target.label}{part}占{whole_target.label}{whole}的{shown}",
+                       f"{where}按表格，{base_target.short}{part}件占{whole_target.short}{whole}件的{shown}",
                        shown, f"{_show(m.number)}%")
     now, before = base_target.value(params), base_target.value(previous)
     if previous is None or now is None or before is None:
@@ -523,7 +531,7 @@ def compare(claim: Claim, sentence: str, params: BaseModel, previous: BaseModel 
         shown = f"{'增加' if actual >= 0 else '减少'}{_show(abs(actual))}{m.unit}"
     return Finding(base_target.field + ".change", f"{sign * m.number}{m.unit}", shown,
                    f"{where}按本年和{previous.year}年的表格，{base_target.label}由{_show(before)}变为{_show(now)}，"
-                   f"较上年{shown}", shown, claim.cue)
+                   f"较上年{shown}", f"较上年{shown}", claim.cue)
 
 
 def _share_whole(target: Target) -> Target | None:
@@ -540,7 +548,8 @@ def _share_whole(target: Target) -> Target | None:
 _UPHELD_ALL = re.compile(r"均(?:获|被|予以|得到)?维持|全部(?:获得?|被)?维持|均为(?:结果)?维持")
 _CLOSED_ALL = re.compile(r"均已(?:审结|结案)|全部(?:审结|结案)|均已办结")
 _NOT_CORRECTED = re.compile(r"(?:无|未|没有)(?:被)?(?:纠正|纠错)")
-_NONE_T4 = re.compile(r"(?<!无)(?:未发生|没有发生|未收到|没有收到|未出现|未有|无)(?!论|法)[^，。；\d]{0,12}?(?:行政复议|行政诉讼)")
+_NONE_T4 = re.compile(r"(?<!无)(?:未发生|没有发生|未收到|没有收到|未出现|未有|无)(?!论|法)[^，。；\d]{0,12}?(?:行政复议|行政诉讼)"
+                      r"(?:(?:、|和|及|与|或)(?:行政)?(?:复议|诉讼))?")
 _NONE_NEW = re.compile(r"(?:未收到|没有收到|未接到|未受理|无)(?!论|法)[^，。；\d]{0,8}?(?:政府信息公开申请|依申请公开|信息公开申请)")
 _ALL_DONE = re.compile(r"(?:已全部|全部|均已)办结")
 
@@ -550,43 +559,35 @@ def _t4_scope(sentence: str) -> list[str]:
     return said or ["review", "litigation"]
 
 
-def statements(sentence: str, params: BaseModel) -> Iterator[tuple[str, Target, list[str]]]:
-    """Statements the tables contradict: (the words, the figure, the 表四/表三 cells that make it false)."""
+def statements(sentence: str, params: BaseModel) -> Iterator[tuple[str, Target, str]]:
+    """Statements the tables contradict: (the words, the figure, what the tables hold instead)."""
     t4 = tables.table4_frame(params)
 
-    def nonzero(group: str, results: tuple[str, ...]) -> list[str]:
+    def nonzero(group: str, results: tuple[str, ...]) -> str:
         rows = list(_T4_GROUPS[group][0])
-        return [f"{_T4_RESULTS[r]}为{int(t4.loc[rows, r].sum())}" for r in results if int(t4.loc[rows, r].sum())]
+        bad = [f"{_T4_RESULTS[r]}为{int(t4.loc[rows, r].sum())}" for r in results if int(t4.loc[rows, r].sum())]
+        return f"表四{_T4_GROUPS[group][1]}的{'、'.join(bad)}" if bad else ""
 
-    checks = (
-        (_UPHELD_ALL, ("corrected", "other", "pending")),
-        (_NOT_CORRECTED, ("corrected",)),
-        (_NONE_T4, ("upheld", "corrected", "other", "pending")),
-    )
-    for pattern, results in checks:
+    said = [(_UPHELD_ALL, ("corrected", "other", "pending")), (_NOT_CORRECTED, ("corrected",)),
+            (_NONE_T4, tuple(tables.RESULT_KEYS))]
+    if "复议" in sentence or "诉讼" in sentence:
+        said.append((_CLOSED_ALL, ("pending",)))
+    for pattern, results in said:
         m = pattern.search(sentence)
         if m is None:
             continue
-        scope = _t4_scope(m.group(0)) if pattern is _NONE_T4 else _t4_scope(sentence)
-        for group in scope:
-            bad = nonzero(group, results)
-            if bad:
-                yield m.group(0), table4_target(group), bad
-    m = _CLOSED_ALL.search(sentence)
-    if m is not None and ("复议" in sentence or "诉讼" in sentence):
-        for group in _t4_scope(sentence):
-            bad = nonzero(group, ("pending",))
-            if bad:
-                yield m.group(0), table4_target(group, "pending"), bad
-    elif (m := _ALL_DONE.search(sentence)) is not None and "申请" in sentence:
-        carry_out = table3_target("carry_out")
-        if carry_out.value(params):
-            yield m.group(0), carry_out, [f"{formats.TOTAL_LABEL}为{carry_out.value(params)}"]
-    m = _NONE_NEW.search(sentence)
-    if m is not None:
-        new = table3_target("new")
-        if new.value(params):
-            yield m.group(0), new, [f"{formats.TOTAL_LABEL}为{new.value(params)}"]
+        for group in _t4_scope(m.group(0) if pattern is _NONE_T4 else sentence):
+            detail = nonzero(group, results)
+            if detail:
+                yield m.group(0), table4_target(group), detail
+    for pattern, name in ((_ALL_DONE, "carry_out"), (_NONE_NEW, "new")):
+        m = pattern.search(sentence)
+        target = table3_target(name)
+        about_cases = "复议" in sentence or "诉讼" in sentence
+        if m is not None and "申请" in sentence and not (pattern is _ALL_DONE and about_cases):
+            value = target.value(params)
+            if value:
+                yield m.group(0), target, f"{target.label}为{value}"
 
 
 # --- the rule --------------------------------------------------------------------------------------------
@@ -615,16 +616,15 @@ def findings(sentence: str, params: BaseModel, previous: BaseModel | None) -> It
             if (claim.target.field.startswith("table3.carry_in.") and "含" in mention.prefix and claims
                     and claims[-1].kind == "figure" and claims[-1].target.field == "table3.new.total"):
                 claims[-1] = replace(claims[-1], target=table3_target("received"))  # 收到N件（含上年结转M件）
+                state.row = "received"
             state.last = (claim.target, mention)
         claims.append(claim)
     for claim in claims:
         found = compare(claim, sentence, params, previous)
         if found is not None:
             yield found
-    for words, target, bad in statements(sentence, params):
-        yield Finding(target.field, words, "、".join(bad),
-                      f"正文“{sentence}”中“{words}”与表格不一致：{target.label.removesuffix('总数')}的{'、'.join(bad)}",
-                      None, None)
+    for words, target, detail in statements(sentence, params):
+        yield Finding(target.field, words, detail, f"正文“{sentence}”中“{words}”与表格不一致：{detail}", None, None)
 
 
 def n1_free_text(ctx: Context) -> Iterator[Problem]:
