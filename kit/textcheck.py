@@ -360,8 +360,8 @@ def classify(sentence: str, mention: Mention, state: _Sentence) -> Claim | None:
         word = cue.group(0)
         if re.search(r"各|均|分别", mention.prefix[cue.end():]):
             return None
-        group = ("review_litigation" if "诉讼" in word and "复议" in word else
-                 "litigation_after_review" if "复议后" in word else
+        group = ("litigation_after_review" if "复议后" in word else
+                 "review_litigation" if "诉讼" in word and "复议" in word else
                  "litigation_direct" if "直接" in word or "未经" in word else
                  "review" if "复议" in word else "litigation")
         state.t4 = group

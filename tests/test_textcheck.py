@@ -141,6 +141,8 @@ DISAGREES = [
                  id="办结率"),
     pytest.param(S_T4, [wrong(S_T4, "行政复议3起", "表四行政复议总数为2", "2", "3"),
                         wrong(S_T4, "结果维持2件", "表四行政复议的结果维持为1", "1", "2")], id="行政复议 in 起"),
+    pytest.param("行政复议后提起行政诉讼2件。", [wrong("行政复议后提起行政诉讼2件。", "行政复议后提起行政诉讼2件",
+                                               "表四行政诉讼（复议后起诉）总数为0", "0", "2")], id="复议后起诉"),
     pytest.param("行政诉讼2宗。", [wrong("行政诉讼2宗。", "行政诉讼2宗", "表四行政诉讼总数为1", "1", "2")],
                  id="行政诉讼 in 宗"),
     pytest.param(S_T2, [
@@ -346,3 +348,61 @@ def test_huaian_2024_figures_are_compared_not_skipped():
 def test_project_params_have_no_unacknowledged_n1_finding(path):
     result = validate_file(path)
     assert [str(p) for p in result.problems if p.rule == "N1" and p.severity != "acknowledged"] == []
+
+
+# --- where acknowledgements show: kit validate, kit new, the audit record ---------------------------------
+
+def test_kit_validate_prints_the_fingerprint_and_refuses_an_unacknowledged_difference(tmp_path):
+    import yaml
+    from click.testing import CliRunner
+
+    from kit import cli
+
+    folder = tmp_path / "test-agency"
+    folder.mkdir()
+    f = folder / "2022.yaml"
+    f.write_text(yaml.safe_dump(with_text("办结11件。"), allow_unicode=True), encoding="utf-8")
+    result = CliRunner().invoke(cli.main, ["validate", str(f)])
+    assert result.exit_code == 3
+    assert "错误[N1]" in result.output and "〔指纹 N1-b313642acc〕" in result.output
+    assert result.output.strip().splitlines()[-1] == "已校验 1 个文件：1 个错误，0 个警告"
+    data = with_text("办结11件。", acknowledged=[{"fingerprint": "N1-b313642acc", "reason": "正文只计本办公室办结的申请"}])
+    f.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = CliRunner().invoke(cli.main, ["validate", str(f)])
+    assert result.exit_code == 0
+    assert "已确认[N1]" in result.output and "〔指纹 N1-b313642acc〕；确认理由：正文只计本办公室办结的申请" in result.output
+    assert result.output.strip().splitlines()[-1] == "已校验 1 个文件：0 个错误，0 个警告，1 处已确认的差异"
+
+
+def test_kit_new_does_not_carry_acknowledgements_to_the_next_year(tmp_path):
+    import yaml
+
+    from kit import params
+    from kit.new import new_params
+
+    folder = tmp_path / "pingtan"
+    folder.mkdir()
+    (folder / "2022.yaml").write_bytes((ROOT / "params" / "pingtan" / "2022.yaml").read_bytes())
+    assert len(yaml.safe_load((folder / "2022.yaml").read_text(encoding="utf-8"))["acknowledged"]) == 2
+    data = params.read(new_params("pingtan", 2023, params_dir=tmp_path)).data
+    assert data["agency"]["name"] == "平潭综合实验区"  # last year's details do carry over
+    assert data["acknowledged"] == []
+
+
+def test_acknowledged_differences_are_kept_in_the_run_record_and_listed_in_provenance():
+    from datetime import UTC, datetime
+
+    from kit import api, provenance
+
+    p = api.plan(ROOT / "params" / "pingtan" / "2022.yaml")
+    moment = datetime(2023, 2, 20, tzinfo=UTC)
+    record = api.run_record(p, api.RunOptions(), moment, moment)
+    first = {"fingerprint": "N1-0de6390be1", "path": "overview.subsections.1.text",
+             "finding": p.validated.acknowledged[0].message, "table": "74", "text": "75",
+             "reason": "原文“收到75件”为本年新收74件加上年结转1件，表三按格式分列"}
+    assert record["validation"]["errors"] == [] and record["validation"]["warnings"] == []
+    assert [a["fingerprint"] for a in record["validation"]["acknowledged"]] == ["N1-0de6390be1", "N1-ec9bfd82b6"]
+    assert record["validation"]["acknowledged"][0] == first
+    section = provenance.section(record)
+    assert "- 已确认的正文与表格差异：2 处\n  - `N1-0de6390be1`（overview.subsections.1.text）：正文“2022年，全区收到" in section
+    assert "；确认理由：原文“自然人72件”含上年结转的1件（自然人），表三新收自然人为71件" in section
