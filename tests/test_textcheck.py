@@ -84,6 +84,15 @@ AGREES = [
     pytest.param("行政复议无被纠正情况。", id="无被纠正 true for 复议"),
     pytest.param("全年组织4次检查，在运维政务新媒体95个，合格率均为100%。", id="figures the tables don't hold"),
     pytest.param("自2022年1月1日至2022年12月31日。", id="dates"),
+    pytest.param("转下年度办理2件。", id="转下年度办理 is 四"),
+    pytest.param("予以公开6件（占50%）。", id="a share in parentheses"),
+    pytest.param("被申请行政复议2件，提起行政诉讼1件。", id="被申请行政复议, 提起行政诉讼"),
+    pytest.param("行政复议2项。", id="cases in 项"),
+    pytest.param("共公布政府信息42条；全年公开信息42条。", id="共公布/全年公开 are the 主动公开 total"),
+    pytest.param("设立规划专栏，通过专栏主动公开信息77条。", id="a column's count is not the total"),
+    pytest.param("共收到政府信息公开申请1,3件，累计1,000余条。", id="a comma between numbers"),
+    pytest.param("收取行政事业性收费12.50万元，约13万元。", id="money as the text rounds it"),
+    pytest.param("全年未收取信息处理费。", id="未收取信息处理费 while none was"),
 ]
 
 
@@ -101,7 +110,7 @@ S_SHARE = "予以公开5件，占55%；"
 S_COLUMNS = "收到申请13件，其中自然人11件、商业企业2件、法人或其他组织4件。"
 S_T4 = "行政复议3起，其中结果维持2件；"
 S_T2 = "制发规范性文件5件，废止2件，现行有效规范性文件21件。"
-S_DECISIONS = "办理行政许可121件，行政处罚8件，行政强制3件，收取行政事业性收费13万元。"
+S_DECISIONS = "办理行政许可121件，行政处罚8件，行政强制3件，收取行政事业性收费12.6万元。"
 S_LETTERS = "收到群众来信25件和政府信息公开申请14件。"
 T2 = "表二 第二十条第"
 
@@ -153,8 +162,8 @@ DISAGREES = [
         wrong(S_DECISIONS, "行政许可121件", f"{T2}（五）项 行政许可 本年处理决定数量为120", "120", "121"),
         wrong(S_DECISIONS, "行政处罚8件", f"{T2}（六）项 行政处罚 本年处理决定数量为7", "7", "8"),
         wrong(S_DECISIONS, "行政强制3件", f"{T2}（六）项 行政强制 本年处理决定数量为2", "2", "3"),
-        wrong(S_DECISIONS, "行政事业性收费13万元", f"{T2}（八）项 行政事业性收费 本年收费金额（单位：万元）为12.5",
-              "12.5", "13")], id="表二 decisions and fees"),
+        wrong(S_DECISIONS, "行政事业性收费12.6万元", f"{T2}（八）项 行政事业性收费 本年收费金额（单位：万元）为12.5",
+              "12.5", "12.6")], id="表二 decisions and fees"),
     pytest.param("全年收取信息处理费50元。", [wrong("全年收取信息处理费50元。", "信息处理费50元",
                                              "本年收取的信息处理费（元）为0", "0", "50")], id="信息处理费"),
     pytest.param("主动公开政府信息50余条。", [wrong("主动公开政府信息50余条。", "主动公开政府信息50余条",
@@ -178,6 +187,14 @@ DISAGREES = [
               "表四行政诉讼的结果纠正为1")], id="未发生 复议、诉讼"),
     pytest.param("全年未收到政府信息公开申请。", [wrong("全年未收到政府信息公开申请。", "未收到政府信息公开申请",
                                                f"{NEW}为13")], id="未收到申请"),
+    pytest.param("共收到政府信息公开申请1,013件。", [
+        wrong("共收到政府信息公开申请1013件。", "收到政府信息公开申请1013件", f"{NEW}为13", "13", "1013")],
+        id="thousands separator"),
+    pytest.param("行政复议、行政诉讼均已结案。", [
+        wrong("行政复议、行政诉讼均已结案。", "均已结案", "表四行政复议的尚未审结为1")], id="均已结案"),
+    pytest.param("收取行政事业性收费125001元。", [
+        wrong("收取行政事业性收费125001元。", "行政事业性收费125001元",
+              f"{T2}（八）项 行政事业性收费 本年收费金额（单位：万元）为125000", "125000", "125001")], id="fees in 元"),
     pytest.param("申请已全部办结。", [wrong("申请已全部办结。", "已全部办结", "表三“四、结转下年度继续办理”的总计为2")],
                  id="已全部办结"),
 ]
@@ -205,6 +222,20 @@ YOY = "按本年和2021年的表格，表三“一、本年新收政府信息公
 ])
 def test_year_over_year_is_checked_against_last_years_file(text, expected):
     assert n1(text, previous=True) == expected
+
+
+def test_a_fee_the_text_denies_is_found():
+    text = "2022年，我局未收取政府信息公开信息处理费。"
+    assert n1(text, processing_fee=50) == [wrong(text, "未收取政府信息公开信息处理费", "本年收取的信息处理费（元）为50")]
+
+
+def test_a_long_sentence_is_quoted_around_its_figure():
+    text = "我局" + "坚持以公开为常态、不公开为例外，" * 5 + "全年办结11件，" + "持续完善工作机制" * 6 + "。"
+    [(message, _, _)] = n1(text)
+    before, after = text.split("办结11件")
+    assert message == (f"正文“…{before[-40:]}办结11件{after[:40]}…”中“办结11件”与表格不一致："
+                       "表三“三、本年度办理结果（七）总计”的总计为12")
+    assert before[-40:].startswith("公开为例外，坚持") and after[:40].endswith("持续完善工作机")
 
 
 def test_year_over_year_without_last_years_file_is_not_compared():
