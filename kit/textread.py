@@ -207,10 +207,13 @@ def classify(sentence: str, mention: Mention, state: Sentence) -> Claim | None:
     params, spec = state.params, spec_of(state.params)
     if mention.unit == "%":
         return _percent_claim(sentence, mention, state)
-    for i, category in enumerate(params.overview.proactive.categories):
-        if len(category.name) >= 2 and category.name in mention.prefix and mention.unit == "条":
-            return Claim("figure", category_target(i, category.name), mention,
-                         _cue_text(sentence, mention, re.search(re.escape(category.name), mention.prefix)))
+    named = [(mention.prefix.rfind(c.name) + len(c.name), len(c.name), i) for i, c in
+             enumerate(params.overview.proactive.categories) if len(c.name) >= 2 and c.name in mention.prefix]
+    if named and mention.unit == "条":  # the category named nearest the number
+        *_, i = max(named)
+        name = params.overview.proactive.categories[i].name
+        cue = list(re.finditer(re.escape(name), mention.prefix))[-1]
+        return Claim("figure", category_target(i, name), mention, _cue_text(sentence, mention, cue))
     if re.match(r"(?:结转|转入|转至|转到|顺延)[^，]{0,4}下一?年", mention.suffix):
         target = _t3_claim(state, "carry_out", mention)
         return Claim("figure", target, mention, sentence[mention.start - len(mention.prefix):mention.end]

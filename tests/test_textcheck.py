@@ -437,3 +437,32 @@ def test_acknowledged_differences_are_kept_in_the_run_record_and_listed_in_prove
     section = provenance.section(record)
     assert "- 已确认的正文与表格差异：2 处\n  - `N1-0de6390be1`（overview.subsections.1.text）：正文“2022年，全区收到" in section
     assert "；确认理由：原文“自然人72件”含上年结转的1件（自然人），表三新收自然人为71件" in section
+
+
+@pytest.mark.parametrize("year", [2021, 2022])
+def test_pingtan_published_texts_whole_give_only_the_acknowledged_differences(year):
+    """The published page's whole text (tables run together as the page's text has them) as one text field."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "params" / "pingtan" / f"{year}.yaml").read_text(encoding="utf-8"))
+    page = (EXAMPLES / f"pingtan_{year}.txt").read_text(encoding="utf-8").split("正文 ====================", 1)[1]
+    data["overview"]["subsections"] = [{"title": "全文", "text": page}]
+    result = validate_data(data, f"params/pingtan/{year}.yaml")
+    assert result.errors == []
+    assert [p.fingerprint for p in result.acknowledged] == ([] if year == 2021 else ["N1-0de6390be1", "N1-ec9bfd82b6"])
+
+
+def test_seed_report_text_agrees_and_its_categories_are_compared():
+    import yaml
+
+    from tests.conftest import SEED_PARAMS, SEED_TEXT
+
+    overview = SEED_TEXT.read_text(encoding="utf-8").split("一、总体情况\n", 1)[1].split("\n", 1)[0]
+    assert "主动公开信息61条" in overview and "领导信息9条" in overview
+    data = yaml.safe_load(SEED_PARAMS.read_text(encoding="utf-8"))
+    data["overview"]["intro"] = overview
+    assert validate_data(data, "params/ninghai-commerce/2020.yaml").problems == []
+    data["overview"]["proactive"]["categories"][1]["count"] = 8  # 领导信息 9 → 8: the total is 60 now, too
+    found = [(p.message.split("与表格不一致：")[1], p.expected, p.actual)
+             for p in validate_data(data, "params/ninghai-commerce/2020.yaml").problems]
+    assert found == [("主动公开信息总条数为60", "60", "61"), ("主动公开类别“领导信息”的条数为8", "8", "9")]
