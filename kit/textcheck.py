@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from kit import formats, tables
+from kit import tables
 from kit.exceptions import Problem
 from kit.textfigures import (
     MONEY_UNITS,
@@ -85,14 +85,17 @@ def _as_written(table: Decimal, stated: Decimal, target: Target) -> Decimal:
 
 @dataclass(frozen=True)
 class Finding:
-    """A disagreement: the fingerprint's field and two values, the message, expected (tables) and actual (text)."""
+    """A disagreement: its fingerprint, the message, expected (the tables) and actual (the text)."""
 
-    field: str
-    stated: str
-    table: str
+    fingerprint: str
     message: str
     expected: str | None = None
     actual: str | None = None
+
+
+def _finding(field: str, stated: str, table: str, message: str, expected: str | None = None,
+             actual: str | None = None) -> Finding:
+    return Finding(fingerprint(RULE, field, stated, table), message, expected, actual)
 
 
 def _figure(claim: Claim, where: str, params: BaseModel, previous: BaseModel | None) -> Finding | None:
@@ -104,11 +107,11 @@ def _figure(claim: Claim, where: str, params: BaseModel, previous: BaseModel | N
     if m.approx == "at_least":
         if table >= m.number:
             return None
-        return Finding(t.field, m.written, _show(truth), f"{where}{t.label}为{_show(truth)}，少于所写的{m.written}",
+        return _finding(t.field, m.written, _show(truth), f"{where}{t.label}为{_show(truth)}，少于所写的{m.written}",
                        _show(table), m.written)
     if _as_written(table, m.number, t) == m.number:
         return None
-    return Finding(t.field, _show(m.number), _show(table), f"{where}{t.label}为{_show(table)}", _show(table),
+    return _finding(t.field, _show(m.number), _show(table), f"{where}{t.label}为{_show(table)}", _show(table),
                    _show(m.number))
 
 
@@ -121,8 +124,9 @@ def _rate(claim: Claim, where: str, params: BaseModel, previous: BaseModel | Non
     if abs(actual - m.number) < _one_step(m.number):
         return None
     shown, written = f"{actual:.1f}%", f"{_show(m.number)}%"
-    return Finding("table3.outcomes.total.rate", written, shown,
-                   f"{where}按表格，办结率为（七）总计{done}除以新收与上年结转之和{received}，即{shown}", shown, written)
+    return _finding("table3.outcomes.total.rate", written, shown,
+                   f"{where}按表格，办结率为（七）总计{done}除以新收与上年结转之和{received}，即{shown}",
+                   shown, written)
 
 
 def _share(claim: Claim, where: str, params: BaseModel, previous: BaseModel | None) -> Finding | None:
@@ -135,7 +139,7 @@ def _share(claim: Claim, where: str, params: BaseModel, previous: BaseModel | No
     if abs(actual - m.number) < _one_step(m.number):
         return None
     shown, written = f"{actual:.1f}%", f"{_show(m.number)}%"
-    return Finding(base.field + ".share", written, shown,
+    return _finding(base.field + ".share", written, shown,
                    f"{where}按表格，{base.short}{part}件占{whole_target.short}{whole}件的{shown}", shown, written)
 
 
@@ -157,7 +161,7 @@ def _change(claim: Claim, where: str, params: BaseModel, previous: BaseModel | N
         if change == stated:
             return None
         shown = f"{'增加' if change >= 0 else '减少'}{_show(abs(change))}{m.unit}"
-    return Finding(base.field + ".change", f"{stated}{m.unit}", shown,
+    return _finding(base.field + ".change", f"{stated}{m.unit}", shown,
                    f"{where}按本年和{previous.year}年的表格，{base.label}由{_show(before)}变为{_show(now)}，"
                    f"较上年{shown}", f"较上年{shown}", claim.cue)
 
@@ -195,9 +199,10 @@ def _share_whole(target: Target) -> Target | None:
 _UPHELD_ALL = re.compile(r"均(?:获|被|予以|得到)?维持|全部(?:获得?|被)?维持|均为(?:结果)?维持")
 _CLOSED_ALL = re.compile(r"均已(?:审结|结案)|全部(?:审结|结案)|均已办结")
 _NOT_CORRECTED = re.compile(r"(?:无|未|没有)(?:被)?(?:纠正|纠错)")
-_NONE_T4 = re.compile(r"(?<!无)(?:未发生|没有发生|未收到|没有收到|未出现|未有|无)(?!论|法)[^，。；\d]{0,12}?(?:行政复议|行政诉讼)"
+_NEGATION = r"(?:未发生|没有发生|未收到|没有收到|未接到|未受理|未出现|未有|无)(?!论|法)"
+_NONE_T4 = re.compile(r"(?<!无)" + _NEGATION + r"[^，。；\d]{0,12}?(?:行政复议|行政诉讼)"
                       r"(?:(?:、|和|及|与|或)(?:行政)?(?:复议|诉讼))?")
-_NONE_NEW = re.compile(r"(?:未收到|没有收到|未接到|未受理|无)(?!论|法)[^，。；\d]{0,8}?(?:政府信息公开申请|依申请公开|信息公开申请)")
+_NONE_NEW = re.compile(_NEGATION + r"[^，。；\d]{0,8}?(?:政府信息公开申请|依申请公开|信息公开申请)")
 _ALL_DONE = re.compile(r"(?:已全部|全部|均已)办结")
 _NO_FEE = re.compile(r"(?:未|没有|无|不)(?:收取|收)[^，。；\d]{0,8}?信息处理费")
 
@@ -277,7 +282,7 @@ def findings(sentence: str, params: BaseModel, previous: BaseModel | None) -> It
             yield found
     for words, target, detail in statements(sentence, params):
         at = sentence.find(words)
-        yield Finding(target.field, words, detail,
+        yield _finding(target.field, words, detail,
                       f"正文“{quote(sentence, at, at + len(words))}”中“{words}”与表格不一致：{detail}")
 
 
@@ -286,8 +291,7 @@ def n1_free_text(ctx: Context) -> Iterator[Problem]:
     for loc, text in free_text(ctx.params):
         for sentence in sentences(text):
             for f in findings(sentence, ctx.params, ctx.previous):
-                problem = ctx.problem(RULE, loc, f.message, f.expected, f.actual)
-                yield replace(problem, fingerprint=fingerprint(RULE, f.field, f.stated, f.table))
+                yield replace(ctx.problem(RULE, loc, f.message, f.expected, f.actual), fingerprint=f.fingerprint)
 
 
 # --- acknowledgements -------------------------------------------------------------------------------------
@@ -304,6 +308,7 @@ def acknowledge(ctx: Context, problems: list[Problem]) -> list[Problem]:
     for i, a in enumerate(given):
         if a.fingerprint not in matched:
             out.append(ctx.problem(RULE, ("acknowledged", i, "fingerprint"),
-                                   f"确认 {a.fingerprint} 已失效：它不对应任何差异（正文或表格的数字已改变，或差异已改正）；"
+                                   f"确认 {a.fingerprint} 已失效：它不对应任何差异"
+                                   "（正文或表格的数字已改变，或差异已改正）；"
                                    "请删除这条确认，或按 kit validate 给出的新指纹重新确认", severity="warning"))
     return out

@@ -56,13 +56,15 @@ AGREES = [
                  id="含上年度结转 is 二 not 四; 顺延到下年度 is 四"),
     pytest.param("上一年度结转1件。", id="上一年度结转 is 二"),
     pytest.param("上年结转政府信息公开申请1件，2件结转下年度继续办理。", id="上年结转 and 结转下年度"),
-    pytest.param("全年主动公开政府信息42条，其中其他主动公开类信息5条。", id="a category named 主动公开 is not the total"),
+    pytest.param("全年主动公开政府信息42条，其中其他主动公开类信息5条。",
+                 id="a category named 主动公开 is not the total"),
     pytest.param("收到群众来信25件，受理群众诉求300件，收到咨询留言40条，受理建议、投诉12件。",
                  id="收到/受理 of letters, requests for help, consultations"),
     pytest.param("共收到政府信息公开申请 13 件。", id="spaces from a PDF"),
     pytest.param("共收到政府信息公开申请\n13 件。", id="a line break from a PDF"),
     pytest.param("全年共收到13件申请。", id="申请 after the number"),
-    pytest.param("收到政府信息公开申请14件（含上年结转1件），其中自然人11件。", id="收到 N（含上年结转 M） is 新收 + 结转"),
+    pytest.param("收到政府信息公开申请14件（含上年结转1件），其中自然人11件。",
+                 id="收到 N（含上年结转 M） is 新收 + 结转"),
     pytest.param("收办申请14件。", id="收办 is 新收 + 结转"),
     pytest.param("主动公开政府信息40余条。", id="N余 is at least N"),
     pytest.param("主动公开信息约50条，近百件，1.5万条。", id="约/近/rounded 万: not compared"),
@@ -76,7 +78,8 @@ AGREES = [
     pytest.param("未经复议直接起诉1件，行政复议后起诉0件。", id="the two kinds of 行政诉讼"),
     pytest.param("制发规范性文件4件，废止1件，现行有效20件；新增规章1件。", id="表二 documents"),
     pytest.param("发布政策性文件11件，清理规范性文件30件。", id="政策性文件 and 清理 are not 表二"),
-    pytest.param("办理行政许可120件，行政处罚7件，行政强制2件，收取行政事业性收费12.5万元。", id="表二 decisions and fees"),
+    pytest.param("办理行政许可120件，行政处罚7件，行政强制2件，收取行政事业性收费12.5万元。",
+                 id="表二 decisions and fees"),
     pytest.param("公示行政许可事项300项，行政处罚信息50条。", id="items and records are not decisions"),
     pytest.param("收取行政事业性收费125000元。", id="fees in 元"),
     pytest.param("全年收取信息处理费0元。", id="信息处理费"),
@@ -116,13 +119,16 @@ T2 = "表二 第二十条第"
 
 # Each comparison, with the exact message.
 DISAGREES = [
-    pytest.param(S_CARRY, [wrong(S_CARRY, "上年结转申请2件", "表三“二、上年结转政府信息公开申请数量”的总计为1", "1", "2")],
+    pytest.param(S_CARRY, [wrong(S_CARRY, "上年结转申请2件", "表三“二、上年结转政府信息公开申请数量”的总计为1",
+                                 "1", "2")],
                  id="上年结转"),
-    pytest.param("共收到政府信息公开申请\n23 件。", [wrong(S_PDF, "收到政府信息公开申请23件", f"{NEW}为13", "13", "23")],
+    pytest.param("共收到政府信息公开申请\n23 件。",
+                 [wrong(S_PDF, "收到政府信息公开申请23件", f"{NEW}为13", "13", "23")],
                  id="新收 across a line break"),
     pytest.param(S_LETTERS, [wrong(S_LETTERS, "和政府信息公开申请14件", f"{NEW}为13", "13", "14")],
                  id="新收 beside letters"),
-    pytest.param(S_RECEIVED, [wrong(S_RECEIVED, "收到政府信息公开申请15件", "表三“一、本年新收与二、上年结转之和”的总计为14",
+    pytest.param(S_RECEIVED, [wrong(S_RECEIVED, "收到政府信息公开申请15件",
+                                    "表三“一、本年新收与二、上年结转之和”的总计为14",
                                     "14", "15")], id="收到 N（含上年结转 M）"),
     pytest.param(S_DONE, [wrong(S_DONE, "办结11件", "表三“三、本年度办理结果（七）总计”的总计为12", "12", "11"),
                           wrong(S_DONE, "结转下年度继续办理3件", "表三“四、结转下年度继续办理”的总计为2", "2", "3")],
@@ -146,7 +152,8 @@ DISAGREES = [
         wrong(S_COLUMNS, "法人或其他组织4件", "表三“一、本年新收政府信息公开申请数量”的法人或其他组织为3", "3", "4")],
         id="columns"),
     pytest.param("办结率100%。", [wrong("办结率100%。", "办结率100%",
-                                      "按表格，办结率为（七）总计12除以新收与上年结转之和14，即85.7%", "85.7%", "100%")],
+                                      "按表格，办结率为（七）总计12除以新收与上年结转之和14，即85.7%",
+                                      "85.7%", "100%")],
                  id="办结率"),
     pytest.param(S_T4, [wrong(S_T4, "行政复议3起", "表四行政复议总数为2", "2", "3"),
                         wrong(S_T4, "结果维持2件", "表四行政复议的结果维持为1", "1", "2")], id="行政复议 in 起"),
@@ -157,7 +164,8 @@ DISAGREES = [
     pytest.param(S_T2, [
         wrong(S_T2, "规范性文件5件", f"{T2}（一）项 行政规范性文件 本年制发件数为4", "4", "5"),
         wrong(S_T2, "废止2件", f"{T2}（一）项 行政规范性文件 本年废止件数为1", "1", "2"),
-        wrong(S_T2, "规范性文件21件", f"{T2}（一）项 行政规范性文件 现行有效件数为20", "20", "21")], id="表二 documents"),
+        wrong(S_T2, "规范性文件21件", f"{T2}（一）项 行政规范性文件 现行有效件数为20", "20", "21")],
+        id="表二 documents"),
     pytest.param(S_DECISIONS, [
         wrong(S_DECISIONS, "行政许可121件", f"{T2}（五）项 行政许可 本年处理决定数量为120", "120", "121"),
         wrong(S_DECISIONS, "行政处罚8件", f"{T2}（六）项 行政处罚 本年处理决定数量为7", "7", "8"),
@@ -226,7 +234,8 @@ def test_year_over_year_is_checked_against_last_years_file(text, expected):
 
 def test_a_fee_the_text_denies_is_found():
     text = "2022年，我局未收取政府信息公开信息处理费。"
-    assert n1(text, processing_fee=50) == [wrong(text, "未收取政府信息公开信息处理费", "本年收取的信息处理费（元）为50")]
+    assert n1(text, processing_fee=50) == [
+        wrong(text, "未收取政府信息公开信息处理费", "本年收取的信息处理费（元）为50")]
 
 
 def test_a_long_sentence_is_quoted_around_its_figure():
@@ -293,7 +302,8 @@ def test_an_acknowledged_difference_validates_and_is_shown_with_its_reason():
     assert (ack.rule, ack.severity, ack.fingerprint, ack.expected, ack.actual) == ("N1", "acknowledged", fp, "13", "5")
     assert str(ack) == (
         f"{F}: 已确认[N1] overview.subsections.0.text（一、总体情况 › 总体情况小节 › 第1项 › 正文（Markdown））："
-        f"正文“本办公室受理政府信息公开申请5件。”中“受理政府信息公开申请5件”与表格不一致：{NEW}为13（应为 13，实际为 5）"
+        "正文“本办公室受理政府信息公开申请5件。”中“受理政府信息公开申请5件”与表格不一致："
+        f"{NEW}为13（应为 13，实际为 5）"
         f"〔指纹 {fp}〕；确认理由：正文所述为本办公室受理数量，表格为全区汇总")
 
 
@@ -306,7 +316,8 @@ def test_an_acknowledgement_lapses_when_a_value_changes():
     assert [p.fingerprint for p in result.errors] == [textcheck.fingerprint("N1", "table3.new.total", "5", "14")]
     assert [str(p) for p in result.warnings] == [
         f"{F}: 警告[N1] acknowledged.0.fingerprint（已确认的正文与表格差异（N1；每年重新确认） › 第1项 › "
-        f"差异的指纹（kit validate 在差异旁给出））：确认 {fp} 已失效：它不对应任何差异（正文或表格的数字已改变，或差异已改正）；"
+        f"差异的指纹（kit validate 在差异旁给出））：确认 {fp} 已失效：它不对应任何差异"
+        "（正文或表格的数字已改变，或差异已改正）；"
         "请删除这条确认，或按 kit validate 给出的新指纹重新确认"]
     # the text is corrected: the acknowledgement has nothing left to acknowledge
     result = acknowledged("本办公室受理政府信息公开申请13件。", [fp])
@@ -351,7 +362,8 @@ def example_params(name: str) -> dict:
         return rest.split(end, 1)[0] if end else rest
 
     return {"year": j["year"], "agency": {"id": "huaian", "name": "淮安市人民政府", "kind": "government"},
-            "overview": {"subsections": [{"title": "总体情况", "text": part("一、总体情况", "二、主动公开政府信息情况")}]},
+            "overview": {"subsections": [
+                {"title": "总体情况", "text": part("一、总体情况", "二、主动公开政府信息情况")}]},
             "table2": table2, "table3": table3, "table4": table4,
             "problems": part("五、存在的主要问题及改进情况", "六、其他需要报告的事项"),
             "other": part("六、其他需要报告的事项", None), "processing_fee": 3940}
@@ -397,11 +409,12 @@ def test_kit_validate_prints_the_fingerprint_and_refuses_an_unacknowledged_diffe
     assert result.exit_code == 3
     assert "错误[N1]" in result.output and "〔指纹 N1-b313642acc〕" in result.output
     assert result.output.strip().splitlines()[-1] == "已校验 1 个文件：1 个错误，0 个警告"
-    data = with_text("办结11件。", acknowledged=[{"fingerprint": "N1-b313642acc", "reason": "正文只计本办公室办结的申请"}])
+    reason = "正文只计本办公室办结的申请"
+    data = with_text("办结11件。", acknowledged=[{"fingerprint": "N1-b313642acc", "reason": reason}])
     f.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     result = CliRunner().invoke(cli.main, ["validate", str(f)])
     assert result.exit_code == 0
-    assert "已确认[N1]" in result.output and "〔指纹 N1-b313642acc〕；确认理由：正文只计本办公室办结的申请" in result.output
+    assert "已确认[N1]" in result.output and f"〔指纹 N1-b313642acc〕；确认理由：{reason}" in result.output
     assert result.output.strip().splitlines()[-1] == "已校验 1 个文件：0 个错误，0 个警告，1 处已确认的差异"
 
 
@@ -435,7 +448,8 @@ def test_acknowledged_differences_are_kept_in_the_run_record_and_listed_in_prove
     assert [a["fingerprint"] for a in record["validation"]["acknowledged"]] == ["N1-0de6390be1", "N1-ec9bfd82b6"]
     assert record["validation"]["acknowledged"][0] == first
     section = provenance.section(record)
-    assert "- 已确认的正文与表格差异：2 处\n  - `N1-0de6390be1`（overview.subsections.1.text）：正文“2022年，全区收到" in section
+    assert ("- 已确认的正文与表格差异：2 处\n"
+            "  - `N1-0de6390be1`（overview.subsections.1.text）：正文“2022年，全区收到") in section
     assert "；确认理由：原文“自然人72件”含上年结转的1件（自然人），表三新收自然人为71件" in section
 
 
