@@ -13,13 +13,12 @@ at-least; "近百件", "约N", "1.5万条" are not read at all.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
 from pydantic import BaseModel
 
-from kit import formats
 from kit.model import spec_of
 from kit.textfigures import (
     DECISION_UNITS,
@@ -138,7 +137,7 @@ _CUES: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(pattern)) fo
            r"|行政复议|行政诉讼|直接起诉|未经复议"),
     ("t4_result", r"结果维持|维持|结果纠正|纠正|纠错|其他结果|尚未审结|未审结|未结案|正在审理|审理中"),
     ("t2_row", r"规章|规范性文件"),
-    ("t2_column", r"制发|印发|出台|制定|新增|新制作|发布|废止|宣布失效|失效|现行有效|新公开|对外公开总数"),
+    ("t2_column", r"制发|印发|出台|制定|新增|新制作|发布|废止|失效|现行有效|新公开|对外公开总数"),
     ("decision", r"行政许可|行政处罚|行政强制"),
     ("fee", r"行政事业性收费|收费金额"),
     ("processing_fee", r"信息处理费"),
@@ -150,14 +149,15 @@ _CUES: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(pattern)) fo
 ))
 _APPLICATION = re.compile(r"申请")
 _CHANNEL = re.compile(r"专栏|栏目|微博|微信|公众号|抖音|头条|客户端")
+_CHANGE = re.compile(r"增加|增长|上升|减少|下降")
 _COLUMN_KEYS = {"自然人": "natural", "商业企业": "commercial", "科研机构": "research",
-                "社会公益组织": "public_interest",
-                "法律服务机构": "legal_services"}
+                "社会公益组织": "public_interest", "法律服务机构": "legal_services"}
 _T4_RESULT_KEYS = (("其他结果", "other"), ("维持", "upheld"), ("纠", "corrected"), ("审", "pending"),
                    ("结案", "pending"))
-_T2_COLUMN_KEYS = {
-    "2021": (("废止", "repealed"), ("失效", "repealed"), ("现行有效", "in_force"), ("", "issued")),
-    "2019": (("新公开", "published"), ("对外公开总数", "total_public"), ("", "made")),
+_ISSUED = "制发|印发|出台|制定|新增|新制作|发布"
+_T2_COLUMN_KEYS = {  # per format version: the words of a 第二十条第（一）项 column
+    "2021": ((_ISSUED, "issued"), ("废止|失效", "repealed"), ("现行有效", "in_force")),
+    "2019": (("新公开", "published"), ("对外公开总数", "total_public"), (_ISSUED, "made")),
 }
 _DECISIONS = {"行政许可": "licensing", "行政处罚": "penalties", "行政强制": "enforcement"}
 
@@ -201,100 +201,155 @@ def _cue_text(sentence: str, mention: Mention, cue: re.Match | None) -> str:
     return sentence[start:mention.end]
 
 
-def _t3_claim(state: Sentence, name: str, mention: Mention) -> Target | None:
+def _t3(state: Sentence, name: str, mention: Mention) -> Target | None:
+    """A 表三 figure; it becomes the row later columns (其中自然人N件) belong to, except a carry-in
+    given in parentheses (收到N件（含上年结转M件）), which leaves the row as it was."""
     if mention.unit not in T3_UNITS:
         return None
-    state.row = name if name not in {"carry_in"} or "含" not in mention.prefix else state.row
+    if not (name == "carry_in" and "含" in mention.prefix):
+        state.row = name
     return table3_target(name)
 
 
-def classify(sentence: str, mention: Mention, state: Sentence) -> Claim | None:
-    """The claim a mention makes, or None when its words name nothing the tables hold."""
-    params, spec = state.params, spec_of(state.params)
-    if mention.unit == "%":
-        return _percent_claim(sentence, mention, state)
-    named = [(mention.prefix.rfind(c.name) + len(c.name), len(c.name), i) for i, c in
-             enumerate(params.overview.proactive.categories) if len(c.name) >= 2 and c.name in mention.prefix]
-    if named and mention.unit == "条":  # the category named nearest the number
-        *_, i = max(named)
-        name = params.overview.proactive.categories[i].name
-        cue = list(re.finditer(re.escape(name), mention.prefix))[-1]
-        return Claim("figure", category_target(i, name), mention, _cue_text(sentence, mention, cue))
-    if re.match(r"(?:结转|转入|转至|转到|顺延)[^，]{0,4}下一?年", mention.suffix):
-        target = _t3_claim(state, "carry_out", mention)
-        return Claim("figure", target, mention, sentence[mention.start - len(mention.prefix):mention.end]
-                     + re.match(r"[^，。；]*", mention.suffix).group(0)) if target else None
-    found = _nearest(mention.prefix)
-    if found is None and re.search(r"(?:政府信息公开|依申请公开)申请$", mention.prefix):
-        before = _nearest(sentence[:mention.start - len(mention.prefix)], set(dict(_CUES)) - {"exclude"})
-        if before is not None and before[0] == "new":  # 收到群众来信N件和政府信息公开申请M件
-            target = _t3_claim(state, "new", mention)
-            return Claim("figure", target, mention, mention.prefix + mention.written) if target else None
-    if found is None:
-        return None
-    name, cue = found
-    target: Target | None = None
-    if name in T3_ROWS and name not in {"new"}:
-        target = _t3_claim(state, name, mention)
-    elif name == "new":
-        after = mention.prefix[cue.start():]
-        if cue.group(0) == "新收" or _APPLICATION.search(after) or re.match(r"(?:政府)?(?:信息公开|依申请公开)?申请",
-                                                                           mention.suffix):
-            target = _t3_claim(state, "new", mention)
-    elif name == "column" and state.row is not None and mention.unit in T3_UNITS:
-        word = cue.group(0)
-        column = _COLUMN_KEYS.get(word, ORGANISATIONS)
-        target = table3_target(state.row, column)
-    elif name == "t4" and mention.unit in T4_UNITS:
-        word = cue.group(0)
-        if re.search(r"各|均|分别", mention.prefix[cue.end():]):
-            return None
-        group = ("litigation_after_review" if "复议后" in word else
-                 "review_litigation" if "诉讼" in word and "复议" in word else
-                 "litigation_direct" if "直接" in word or "未经" in word else
-                 "review" if "复议" in word else "litigation")
-        state.t4 = group
-        target = table4_target(group)
-    elif name == "t4_result" and state.t4 is not None and mention.unit in T4_UNITS:
-        word = cue.group(0)
-        result = next(key for part, key in _T4_RESULT_KEYS if part in word)
-        target = table4_target(state.t4, result)
-    elif name in {"t2_row", "t2_column"} and mention.unit in DOC_UNITS:
-        target = _t2_document(mention, state, spec)
-    elif name == "decision" and mention.unit in DECISION_UNITS:
-        target = table2_target(params, _DECISIONS[cue.group(0)], "decisions", DECISION_UNITS)
-    elif name == "fee" and mention.unit in MONEY_UNITS:
-        target = table2_target(params, "fees", "amount", MONEY_UNITS)
-    elif name == "processing_fee" and mention.unit in MONEY_UNITS and "processing_fee" in type(params).model_fields:
-        target = processing_fee_target()
-    elif name == "proactive" and (mention.unit == "条" or (mention.unit == "件" and "政府信息" in mention.prefix)):
-        if not _CHANNEL.search(mention.prefix) and "其中" not in mention.prefix:
-            target = proactive_target()
-    elif name == "yoy":
-        return _yoy_claim(sentence, mention, state, cue)
-    if target is None:
-        return None
-    return Claim("figure", target, mention, _cue_text(sentence, mention, cue))
+def _new(state: Sentence, mention: Mention, cue: re.Match) -> Target | None:
+    """收到/受理 is 新收 only when what is received is 申请 (not letters, consultations …)."""
+    said = cue.group(0) == "新收" or _APPLICATION.search(mention.prefix[cue.start():])
+    if said or re.match(r"(?:政府)?(?:信息公开|依申请公开)?申请", mention.suffix):
+        return _t3(state, "new", mention)
+    return None
 
 
-def _t2_document(mention: Mention, state: Sentence, spec: formats.FormatSpec) -> Target | None:
+def _column(state: Sentence, mention: Mention, cue: re.Match) -> Target | None:
+    if state.row is None or mention.unit not in T3_UNITS:
+        return None
+    return table3_target(state.row, _COLUMN_KEYS.get(cue.group(0), ORGANISATIONS))
+
+
+def _t4_group(state: Sentence, mention: Mention, cue: re.Match) -> Target | None:
+    word = cue.group(0)
+    if mention.unit not in T4_UNITS or re.search(r"各|均|分别", mention.prefix[cue.end():]):
+        return None
+    group = ("litigation_after_review" if "复议后" in word else
+             "review_litigation" if "诉讼" in word and "复议" in word else
+             "litigation_direct" if "直接" in word or "未经" in word else
+             "review" if "复议" in word else "litigation")
+    state.t4 = group
+    return table4_target(group)
+
+
+def _t4_result(state: Sentence, mention: Mention, cue: re.Match) -> Target | None:
+    if state.t4 is None or mention.unit not in T4_UNITS:
+        return None
+    return table4_target(state.t4, next(key for part, key in _T4_RESULT_KEYS if part in cue.group(0)))
+
+
+def _t2_document(state: Sentence, mention: Mention, cue: re.Match) -> Target | None:
+    """规章 / 规范性文件 with a column word (制发, 废止, 现行有效 …); the row may come from earlier in the sentence."""
+    if mention.unit not in DOC_UNITS or re.match(r"的?解读", mention.suffix):
+        return None
     row_cue = _nearest(mention.prefix, {"t2_row"})
     if row_cue is not None:
         state.t2 = "regulations" if row_cue[1].group(0) == "规章" else "normative_documents"
     column_cue = _nearest(mention.prefix, {"t2_column"})
-    if state.t2 is None or column_cue is None or re.match(r"的?解读", mention.suffix):
+    if state.t2 is None or column_cue is None:
         return None
-    word = column_cue[1].group(0)
-    column = next(key for part, key in _T2_COLUMN_KEYS[spec.version] if part in word)
-    return table2_target(state.params, state.t2, column, DOC_UNITS)
+    columns = _T2_COLUMN_KEYS[spec_of(state.params).version]
+    column = next((key for words, key in columns if re.fullmatch(words, column_cue[1].group(0))), None)
+    return table2_target(state.params, state.t2, column, DOC_UNITS) if column else None
+
+
+def _decision(state: Sentence, mention: Mention, cue: re.Match) -> Target | None:
+    if mention.unit not in DECISION_UNITS:
+        return None
+    return table2_target(state.params, _DECISIONS[cue.group(0)], "decisions", DECISION_UNITS)
+
+
+def _fee(state: Sentence, mention: Mention, cue: re.Match) -> Target | None:
+    return table2_target(state.params, "fees", "amount", MONEY_UNITS) if mention.unit in MONEY_UNITS else None
+
+
+def _processing_fee(state: Sentence, mention: Mention, cue: re.Match) -> Target | None:
+    if mention.unit in MONEY_UNITS and "processing_fee" in type(state.params).model_fields:
+        return processing_fee_target()
+    return None
+
+
+def _proactive(state: Sentence, mention: Mention, cue: re.Match) -> Target | None:
+    """The 主动公开 total — not a channel's or a column's count (专栏…), nor a part of it (其中…)."""
+    counted = mention.unit == "条" or (mention.unit == "件" and "政府信息" in mention.prefix)
+    if counted and not _CHANNEL.search(mention.prefix) and "其中" not in mention.prefix:
+        return proactive_target()
+    return None
+
+
+_READERS: dict[str, Callable[[Sentence, Mention, re.Match], Target | None]] = {
+    **{name: (lambda state, mention, cue, name=name: _t3(state, name, mention)) for name in T3_ROWS},
+    "new": _new,
+    "column": _column,
+    "t4": _t4_group,
+    "t4_result": _t4_result,
+    "t2_row": _t2_document,
+    "t2_column": _t2_document,
+    "decision": _decision,
+    "fee": _fee,
+    "processing_fee": _processing_fee,
+    "proactive": _proactive,
+}
+
+
+def _category(sentence: str, mention: Mention, state: Sentence) -> Claim | None:
+    """A 主动公开 category named before the number (the one named nearest it), counted in 条."""
+    categories = state.params.overview.proactive.categories
+    named = [(mention.prefix.rfind(c.name) + len(c.name), len(c.name), i)
+             for i, c in enumerate(categories) if len(c.name) >= 2 and c.name in mention.prefix]
+    if not named or mention.unit != "条":
+        return None
+    *_, i = max(named)
+    cue = list(re.finditer(re.escape(categories[i].name), mention.prefix))[-1]
+    return Claim("figure", category_target(i, categories[i].name), mention, _cue_text(sentence, mention, cue))
+
+
+def _carried_out(sentence: str, mention: Mention, state: Sentence) -> Claim | None:
+    """N件结转下年度继续办理; 另有N件顺延到下年度答复: named by the words after the number."""
+    after = re.match(r"(?:结转|转入|转至|转到|顺延)[^，]{0,4}下一?年[^，。；]*", mention.suffix)
+    target = _t3(state, "carry_out", mention) if after else None
+    if target is None:
+        return None
+    return Claim("figure", target, mention, sentence[mention.start - len(mention.prefix):mention.end] + after.group(0))
+
+
+def _after_receiving(sentence: str, mention: Mention, state: Sentence) -> Claim | None:
+    """收到群众来信N件和政府信息公开申请M件: 申请 named by the receive verb earlier in the sentence."""
+    if not re.search(r"(?:政府信息公开|依申请公开)申请$", mention.prefix):
+        return None
+    before = _nearest(sentence[:mention.start - len(mention.prefix)], set(dict(_CUES)) - {"exclude"})
+    target = _t3(state, "new", mention) if before is not None and before[0] == "new" else None
+    return Claim("figure", target, mention, mention.prefix + mention.written) if target else None
+
+
+def classify(sentence: str, mention: Mention, state: Sentence) -> Claim | None:
+    """The claim a mention makes, or None when its words name nothing the tables hold."""
+    if mention.unit == "%":
+        return _percent_claim(sentence, mention, state)
+    claim = _category(sentence, mention, state) or _carried_out(sentence, mention, state)
+    if claim is not None:
+        return claim
+    found = _nearest(mention.prefix)
+    if found is None:
+        return _after_receiving(sentence, mention, state)
+    name, cue = found
+    if name == "yoy":
+        return _yoy_claim(sentence, mention, state, cue)
+    reader = _READERS.get(name)
+    target = reader(state, mention, cue) if reader else None
+    return Claim("figure", target, mention, _cue_text(sentence, mention, cue)) if target else None
 
 
 def _percent_claim(sentence: str, mention: Mention, state: Sentence) -> Claim | None:
     found = _nearest(mention.prefix, {"share", "rate", "yoy"})
     if found is None:
-        if state.yoy and re.search(r"增加|增长|上升|减少|下降", mention.prefix):
-            return _yoy_claim(sentence, mention, state, re.search(r"增加|增长|上升|减少|下降", mention.prefix))
-        return None
+        change = _CHANGE.search(mention.prefix)
+        return _yoy_claim(sentence, mention, state, change) if state.yoy and change else None
     name, cue = found
     if name == "rate":
         return Claim("rate", table3_target("done"), mention, _cue_text(sentence, mention, cue))

@@ -480,3 +480,19 @@ def test_seed_report_text_agrees_and_its_categories_are_compared():
     found = [(p.message.split("与表格不一致：")[1], p.expected, p.actual)
              for p in validate_data(data, "params/ninghai-commerce/2020.yaml").problems]
     assert found == [("主动公开信息总条数为60", "60", "61"), ("主动公开类别“领导信息”的条数为8", "8", "9")]
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    pytest.param("新制作规范性文件0件，新公开0件，对外公开总数0件；废止规章2件。", [], id="agrees; no 废止 in 2019"),
+    pytest.param("新公开规范性文件1件。", [("表二 第二十条第（一）项 规范性文件 本年新公开数量为0", "0", "1")], id="新公开"),
+    pytest.param("采购项目2个，行政许可0件。", [], id="2019 rows"),
+])
+def test_2019_format_table2_columns(text, found):
+    import yaml
+
+    from tests.conftest import SEED_PARAMS
+
+    data = yaml.safe_load(SEED_PARAMS.read_text(encoding="utf-8"))
+    data["other"] = text
+    result = validate_data(data, "params/ninghai-commerce/2020.yaml")
+    assert [(p.message.split("与表格不一致：")[1], p.expected, p.actual) for p in result.problems] == found
