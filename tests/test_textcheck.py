@@ -13,6 +13,8 @@ import json
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kit import formats, textcheck
 from kit.validate import validate_data, validate_file
@@ -496,3 +498,23 @@ def test_2019_format_table2_columns(text, found):
     data["other"] = text
     result = validate_data(data, "params/ninghai-commerce/2020.yaml")
     assert [(p.message.split("与表格不一致：")[1], p.expected, p.actual) for p in result.problems] == found
+
+
+PIECES = ["收到", "受理", "申请", "政府信息公开", "件", "条", "起", "项", "%", "占", "同比", "增长", "下降", "较上年",
+          "增加", "含", "上年结转", "结转下年度", "予以公开", "部分公开", "及", "不予公开", "其他处理", "行政复议",
+          "行政诉讼", "、", "复议后", "结果维持", "尚未审结", "均获维持", "均已审结", "未发生", "未收到", "已全部办结",
+          "规范性文件", "规章", "制发", "废止", "现行有效", "万元", "元", "万", "余", "近", "约", "以上", "，", "。", "；",
+          "（", "）", "\n", "\n\n", " ", "1", "0", "12", "3.5", "1,000", "2021年", "工作动态", "主动公开", "信息处理费",
+          "行政许可", "行政事业性收费", "自然人", "法人或其他组织", "办结率", "群众来信", "-", "其中"]
+
+
+@given(st.lists(st.sampled_from(PIECES), max_size=40).map("".join))
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_any_text_is_read_without_an_exception_and_findings_are_errors_with_fingerprints(text):
+    result = validate_data(with_text(text), F, previous=LAST_YEAR)
+    for p in (p for p in result.problems if p.rule == "N1"):
+        assert p.severity == "error" and re.fullmatch(r"N1-[0-9a-f]{10}", p.fingerprint)
+        assert p.message.startswith("正文“") and "”与表格不一致：" in p.message
+
+
+LAST_YEAR = last_year()
