@@ -79,3 +79,17 @@ def test_narrative_figures_equal_the_published_ones(pingtan_runs):
     text22 = BeautifulSoup(pingtan_runs[2022].html.read_text(encoding="utf-8"), "lxml").get_text()
     assert "较上年增加4件，增长5.7%" in text22  # N3 against 2021
     assert "予以公开21件，占28.0%" in text22  # N2 over （七）总计 75
+
+
+@pytest.mark.slow
+def test_acknowledged_differences_are_in_the_notebooks_audit_record(pingtan_runs):
+    import nbformat
+
+    nb = nbformat.read(pingtan_runs[2022].notebook, as_version=4)
+    acknowledged = nb.metadata["kit"]["validation"]["acknowledged"]
+    assert [(a["fingerprint"], a["table"], a["text"]) for a in acknowledged] == [
+        ("N1-0de6390be1", "74", "75"), ("N1-ec9bfd82b6", "71", "72")]
+    [provenance] = [c for c in nb.cells if c.get("id") == "provenance"]
+    assert "- 已确认的正文与表格差异：2 处\n  - `N1-0de6390be1`（overview.subsections.1.text）：" in provenance.source
+    run = json.loads((pingtan_runs[2022].html.parent / "run.json").read_text(encoding="utf-8"))
+    assert run["validation"]["acknowledged"] == acknowledged
