@@ -48,7 +48,7 @@ DOC_UNITS = frozenset("件部个份")
 DECISION_UNITS = frozenset("件宗起次个")
 MONEY_UNITS = frozenset({"万元", "元"})
 
-# 表三 rows as the text names them: name → (pseudo field path, printed name, frame rows)
+# 表三 rows as the text names them: name → (field path, "+" joining the rows summed; printed name)
 T3_ROWS: dict[str, tuple[str, str]] = {
     "new": ("new", "一、本年新收政府信息公开申请数量"),
     "carry_in": ("carry_in", "二、上年结转政府信息公开申请数量"),
