@@ -523,3 +523,19 @@ def test_any_text_is_read_without_an_exception_and_findings_are_errors_with_fing
 
 
 LAST_YEAR = last_year()
+
+
+def test_an_unacknowledged_difference_refuses_the_report_before_any_kernel(tmp_path):
+    import yaml
+
+    from kit import api
+    from kit.exceptions import ValidationFailed
+
+    folder = tmp_path / "test-agency"
+    folder.mkdir()
+    f = folder / "2022.yaml"
+    f.write_text(yaml.safe_dump(with_text("办结11件。"), allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ValidationFailed) as refused:
+        api.run_report(f, api.RunOptions(output=tmp_path / "output"))
+    assert [p.fingerprint for p in refused.value.errors] == ["N1-b313642acc"]
+    assert not (tmp_path / "output").exists()
