@@ -199,12 +199,16 @@ def _share_whole(target: Target) -> Target | None:
 _UPHELD_ALL = re.compile(r"均(?:获|被|予以|得到)?维持|全部(?:获得?|被)?维持|均为(?:结果)?维持")
 _CLOSED_ALL = re.compile(r"均已(?:审结|结案)|全部(?:审结|结案)|均已办结")
 _NOT_CORRECTED = re.compile(r"(?:无|未|没有)(?:被)?(?:纠正|纠错)")
-_NEGATION = r"(?:未发生|没有发生|未收到|没有收到|未接到|未受理|未出现|未有|无)(?!论|法)"
+_NEGATION = r"(?:未发生|没有发生|未收到|没有收到|未接到|未受理|未出现|未有|没有|无)(?!论|法)"
 _NONE_T4 = re.compile(r"(?<!无)" + _NEGATION + r"[^，。；\d]{0,12}?(?:行政复议|行政诉讼)"
                       r"(?:(?:、|和|及|与|或)(?:行政)?(?:复议|诉讼))?")
 _NONE_NEW = re.compile(_NEGATION + r"[^，。；\d]{0,8}?(?:政府信息公开申请|依申请公开|信息公开申请)")
 _ALL_DONE = re.compile(r"(?:已全部|全部|均已)办结")
 _NO_FEE = re.compile(r"(?:未|没有|无|不)(?:收取|收)[^，。；\d]{0,8}?信息处理费")
+_GROUP_WORDS = {"不予公开": "refused", "无法提供": "unavailable", "不予处理": "not_processed",
+                "其他处理": "other_outcome", "部分公开": "partial", "上年结转": "carry_in", "结转下年度": "carry_out"}
+_NONE_GROUP = re.compile(_NEGATION + r"[^，。；\d]{0,4}?(" + "|".join(_GROUP_WORDS) + r")"
+                         r"(?:的)?(?:情况|情形|申请)?(?=[，。；]|$)")
 
 
 def _t4_scope(sentence: str) -> list[str]:
@@ -241,6 +245,10 @@ def statements(sentence: str, params: BaseModel) -> Iterator[tuple[str, Target, 
             value = target.value(params)
             if value:
                 yield m.group(0), target, f"{target.label}为{value}"
+    for m in _NONE_GROUP.finditer(sentence):  # 无不予公开情况; 无结转下年度的申请
+        target = table3_target(_GROUP_WORDS[m.group(1)])
+        if target.value(params):
+            yield m.group(0), target, f"{target.label}为{target.value(params)}"
     m = _NO_FEE.search(sentence)
     if m is not None and "processing_fee" in type(params).model_fields and params.processing_fee:
         target = processing_fee_target()
