@@ -6,12 +6,11 @@ Each rule is a small function returning :class:`~kit.exceptions.Problem` rows;
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 
 from pydantic import BaseModel
 
-from kit import formats, tables
+from kit import formats, tables, textcheck
 from kit.exceptions import Problem
 from kit.formats import FormatSpec
 from kit.model import label_for, spec_of
@@ -152,51 +151,6 @@ def x2_documents_in_force(ctx: Context) -> Iterator[Problem]:
                               expected, now.in_force, severity="warning")
 
 
-# N1 for the analyst's own words: a figure quoted in free text with one of these
-# phrases is compared with the table cell it names.
-_QUOTES: tuple[tuple[str, re.Pattern, str], ...] = (
-    ("收到", re.compile(r"(?<!上年)(?:收到|受理)[^。；;，,\d]{0,14}?(\d+)件"), "新收"),
-    ("办结", re.compile(r"(?:办结|答复)[^。；;，,\d]{0,10}?(\d+)件"), "办结"),
-    ("结转", re.compile(r"(?<!上年)结转[^。；;，,\d]{0,10}?(\d+)件"), "结转"),
-    ("行政复议", re.compile(r"行政复议[^。；;，,\d、]{0,8}?(\d+)件"), "复议"),
-    ("行政诉讼", re.compile(r"行政诉讼[^。；;，,\d、]{0,8}?(\d+)件"), "诉讼"),
-    ("主动公开", re.compile(r"主动公开[^。；;，,\d]{0,16}?(\d+)条"), "主动公开"),
-)
-
-
-def _free_text(params: BaseModel) -> Iterator[tuple[tuple, str]]:
-    yield ("overview", "intro"), params.overview.intro
-    for i, sub in enumerate(params.overview.subsections):
-        yield ("overview", "subsections", i, "text"), sub.text
-    for i, extra in enumerate(params.extra_sections):
-        yield ("extra_sections", i, "text"), extra.text
-    yield ("problems",), params.problems
-    yield ("other",), params.other
-
-
-def n1_free_text(ctx: Context) -> Iterator[Problem]:
-    """N1 (warning): figures the analyst's text quotes (收到 X件, 办结 X件 …) equal the tables."""
-    t3, t4 = ctx.t3, tables.table4_frame(ctx.params)
-    truth = {
-        "新收": int(t3.loc["new", tables.TOTAL]),
-        "办结": int(t3.loc["outcomes.total", tables.TOTAL]),
-        "结转": int(t3.loc["carry_out", tables.TOTAL]),
-        "复议": int(t4.loc["review", tables.TOTAL]),
-        "诉讼": int(t4.loc["litigation_direct", tables.TOTAL] + t4.loc["litigation_after_review", tables.TOTAL]),
-        "主动公开": tables.proactive_total(ctx.params),
-    }
-    for loc, text in _free_text(ctx.params):
-        for sentence in re.split(r"(?<=[。；;！？!?\n])", text or ""):
-            for phrase, pattern, key in _QUOTES:
-                for match in pattern.finditer(sentence):
-                    quoted = int(match.group(1))
-                    if quoted != truth[key]:
-                        yield ctx.problem(
-                            "N1", loc,
-                            f"文中“{sentence.strip()}”写的{phrase}数与表格不一致（表格：{key} {truth[key]}）",
-                            truth[key], quoted, severity="warning")
-
-
 RULES: tuple[Callable[[Context], Iterator[Problem]], ...] = (
     r1_balance,
     r2_outcome_total,
@@ -205,7 +159,7 @@ RULES: tuple[Callable[[Context], Iterator[Problem]], ...] = (
     p1_proactive_total,
     x1_carry_over,
     x2_documents_in_force,
-    n1_free_text,
+    textcheck.n1_free_text,
 )
 
 

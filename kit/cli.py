@@ -144,7 +144,9 @@ def validate(paths_: tuple[Path, ...]) -> None:
     for group in checked.clashes:
         click.echo(f"错误 {clash_message(group)}", err=True)
     n_err = checked.n_errors
-    click.echo(f"已校验 {len(files)} 个文件：{n_err} 个错误，{checked.n_warnings} 个警告")
+    n_ack = sum(len(r.acknowledged) for r in checked.results.values() if not isinstance(r, ParamsError))
+    acknowledged = f"，{n_ack} 处已确认的差异" if n_ack else ""
+    click.echo(f"已校验 {len(files)} 个文件：{n_err} 个错误，{checked.n_warnings} 个警告{acknowledged}")
     if n_err:
         sys.exit(3)
 

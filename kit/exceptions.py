@@ -18,7 +18,7 @@ class Problem:
     """
 
     rule: str
-    severity: str  # "error" | "warning"
+    severity: str  # "error" | "warning" | "acknowledged" (an error the parameter file acknowledges)
     file: str
     path: str
     label: str
@@ -26,16 +26,22 @@ class Problem:
     expected: str | None = None
     actual: str | None = None
     line: int | None = None
+    fingerprint: str | None = None  # names the finding in an acknowledgement (rule N1)
+    reason: str | None = None  # the acknowledgement's reason
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        kind = "错误" if self.severity == "error" else "警告"
+        kind = {"error": "错误", "warning": "警告"}.get(self.severity, "已确认")
         text = f"{where}: {kind}[{self.rule}]" + (f" {self.path}" if self.path else "")
         if self.label:
             text += f"（{self.label}）"
         text += f"：{self.message}"
         if self.expected is not None or self.actual is not None:
             text += f"（应为 {self.expected}，实际为 {self.actual}）"
+        if self.fingerprint:
+            text += f"〔指纹 {self.fingerprint}〕"
+        if self.reason:
+            text += f"；确认理由：{self.reason}"
         return text
 
 
@@ -51,6 +57,11 @@ class HasProblems:
     @property
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def acknowledged(self) -> list[Problem]:
+        """Errors the parameter file acknowledges with a reason: shown, kept in the audit record, not refused."""
+        return [p for p in self.problems if p.severity == "acknowledged"]
 
 
 class KitError(Exception):

@@ -98,6 +98,11 @@ class Overview(Strict):
     subsections: Annotated[list[Subsection], Field(title="总体情况小节")] = []
 
 
+class Acknowledgement(Strict):
+    fingerprint: Annotated[str, Field(pattern=r"^N1-[0-9a-f]{10}$", title="差异的指纹（kit validate 在差异旁给出）")]
+    reason: Annotated[Text, Field(min_length=1, title="理由（为什么正文与表格不同）")]
+
+
 class ExtraSection(Strict):
     title: Annotated[Text, Field(min_length=1, title="标题（不含序号）")]
     after: Annotated[Literal[PART_KEYS], Field(title="放在哪一部分之后")]  # type: ignore[valid-type]
@@ -180,6 +185,7 @@ def schema_for(version: str) -> type[BaseModel]:
         **extra,
         extra_sections=(Annotated[list[ExtraSection], Field(max_length=MAX_EXTRA_SECTIONS, title="本单位增加的部分")],
                         []),
+        acknowledged=(Annotated[list[Acknowledgement], Field(title="已确认的正文与表格差异（N1；每年重新确认）")], []),
     )
     model.format_spec = spec  # class attribute, not a field
     return model

@@ -90,6 +90,9 @@ def section(record: Record) -> str:
         "- 版本：" + "，".join(f"{k} {v}" for k, v in record.libraries.items()),
         f"- 校验：{len(validation.errors)} 个错误，{len(validation.warnings)} 个警告"
         + "".join(f"\n  - {w}" for w in validation.warnings),
+        f"- 已确认的正文与表格差异：{len(validation.acknowledged)} 处"
+        + "".join(f"\n  - `{a.fingerprint}`（{a.path}）：{a.finding}；确认理由：{a.reason}"
+                  for a in validation.acknowledged),
         f"- 输入摘要（inputs key）`{record.inputs_key}`",
     ]
     return "\n".join(lines)

@@ -45,11 +45,25 @@ class OtherSchema(RecordError):
     """A record written by a kit whose record has another shape."""
 
 
+class Acknowledged(BaseModel):
+    """An N1 difference the parameter file acknowledges: the finding, its fingerprint, the reason."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    fingerprint: str
+    path: str
+    finding: str
+    table: str | None
+    text: str | None
+    reason: str
+
+
 class Validation(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     errors: list[str]
     warnings: list[str]
+    acknowledged: list[Acknowledged] = []
 
 
 class Record(BaseModel):
@@ -128,7 +142,10 @@ def make(p: Plan, options: RunOptions, begin: datetime, end: datetime) -> Record
         "generated_on": options.generated_on or provenance.generation_date(),
         # named as the record names the file, wherever the command ran
         "validation": {"errors": [str(replace(e, file=params_file)) for e in validated.errors],
-                       "warnings": [str(replace(w, file=params_file)) for w in validated.warnings]},
+                       "warnings": [str(replace(w, file=params_file)) for w in validated.warnings],
+                       "acknowledged": [{"fingerprint": a.fingerprint, "path": a.path, "finding": a.message,
+                                         "table": a.expected, "text": a.actual, "reason": a.reason}
+                                        for a in validated.acknowledged]},
         "files": published_files(options.pdf),
     }
     fields["version_line"] = provenance.version_line(fields)

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
-from kit import checks, discover, formats, params, partchecks, paths, salvage
+from kit import checks, discover, formats, params, partchecks, paths, salvage, textcheck
 from kit.exceptions import HasProblems, KitError, ParamsError, Problem, UnknownFormatError, ValidationFailed
 from kit.formats import FormatSpec
 from kit.model import field_at, label_for, schema_for, unit_at
@@ -258,7 +258,7 @@ def validate_data(data: dict[str, Any], file: str, *, loaded: params.Loaded | No
     if checked is not None:  # every problem at once: the rules run on what did validate
         prev_model = previous.model if previous is not None and previous.ok else None
         ctx = checks.Context(checked, spec, file, prev_model, loaded.line_of if loaded else None)
-        found = checks.check(ctx) + checks.check(ctx, partchecks.RULES)
+        found = textcheck.acknowledge(ctx, checks.check(ctx) + checks.check(ctx, partchecks.RULES))
         result.problems += salvage.unaffected(found, tainted)
     return result
 

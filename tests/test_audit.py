@@ -33,7 +33,7 @@ def test_provenance_in_metadata_section_run_json_and_page(seed_run):
     assert kit["kernel"] == "python3"
     assert re.fullmatch(r"[0-9a-f]{40}(\+dirty)?", kit["git_commit"] or "") or kit["git_commit"] is None
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", kit["started_utc"])
-    assert kit["validation"] == {"errors": [], "warnings": []}
+    assert kit["validation"] == {"errors": [], "warnings": [], "acknowledged": []}
     last = nb.cells[-1]
     assert last.cell_type == "markdown" and last.id == "provenance"
     assert f"sha256 `{kit['inputs']['params']}`" in last.source and "开始" in last.source
