@@ -96,7 +96,7 @@ def test_cli_summary_and_exit_code(project, monkeypatch):
     result = CliRunner().invoke(cli.main, ["batch", "--workers", "2"])
     assert result.exit_code == 1
     assert result.output.startswith("参数目录 params\n")
-    assert "共 6 个报告：已发布 4，未变化 0，失败 1，参数无效 1，警告 2；总览 output/index.html" in result.output
+    assert "共 6 个报告：已发布 4，未变化 0，失败 1，参数无效 1，警告 1；总览 output/index.html" in result.output
     assert "— 失败 params/boom/2020.yaml：" in result.output
     assert "— 参数无效 params/broken/2020.yaml：参数文件有 1 个错误" in result.output
 

@@ -81,7 +81,7 @@ def test_the_provenance_section_changed(report):
     edit_cell(report, "provenance", lambda s: s.replace("校验：0 个错误", "校验：1 个错误"))
     assert run_verify(report) == (1, [f"{report}：不一致",
                                       "  report.ipynb：单元格 provenance 的内容第 10 行："
-                                      "记录 - 校验：1 个错误，0 个警告，重算 - 校验：0 个错误，0 个警告"])
+                                      "记录 - 校验：1 个错误，1 个警告，重算 - 校验：0 个错误，1 个警告"])
 
 
 @pytest.mark.slow
