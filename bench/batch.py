@@ -173,7 +173,7 @@ def kit_batch(root: Path, env: dict, *flags: str) -> dict:
 
 def breakdown(root: Path) -> dict[str, float]:
     """Where a report's time goes, from the executed notebooks' papermill records."""
-    from kit import export
+    from kit.write import export
 
     kernel, imports, cells, export_s, n = 0.0, 0.0, 0.0, 0.0, 0
     for link in sorted((root / "output").glob("*/*")):
@@ -195,8 +195,8 @@ def breakdown(root: Path) -> dict[str, float]:
 
 KERNEL_MEMORY = r'''
 import asyncio, json, os, sys
-from kit.forkserver import ForkServer
-from kit.kernel import IPCKernelManager
+from kit.run.forkserver import ForkServer
+from kit.run.kernel import IPCKernelManager
 
 def memory(pid):
     fields = {}

@@ -3,7 +3,7 @@
 __version__ = "0.1.0"
 
 from kit import show
-from kit.report import Report, load_report
+from kit.content.report import Report, load_report
 
 __all__ = ["Report", "__version__", "load_report", "run_report", "show"]
 

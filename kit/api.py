@@ -17,10 +17,13 @@ from typing import Any
 
 import nbformat
 
-from kit import execute, export, inputs, paths, pdf, provenance, publish, record
+from kit import paths
+from kit.audit import inputs, provenance, record
+from kit.audit.record import HTML_NAME, NOTEBOOK_NAME, PDF_NAME
+from kit.check.validate import Validated, validate_file
 from kit.exceptions import ExecutionError, Problem
-from kit.record import HTML_NAME, NOTEBOOK_NAME, PDF_NAME
-from kit.validate import Validated, validate_file
+from kit.run import execute
+from kit.write import export, pdf, publish
 
 
 @dataclass(frozen=True)

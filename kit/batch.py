@@ -19,10 +19,13 @@ from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
 
-from kit import discover, narrative, paths, publish, render
+from kit import paths
 from kit.api import Plan, RunOptions, execute_plan, plan
+from kit.content import narrative, render
 from kit.exceptions import KitError, ValidationFailed
-from kit.forkserver import ForkServer, swap_address
+from kit.read import discover
+from kit.run.forkserver import ForkServer, swap_address
+from kit.write import publish
 
 STATUS_LABELS = {"published": "已发布", "unchanged": "未变化（未重新生成）", "failed": "失败", "invalid": "参数无效"}
 LOCK_NAME = ".kit-batch.lock"

@@ -127,8 +127,8 @@ def batch(params_dir: Path | None, output: Path | None, timeout: int, pdf: bool,
 @click.argument("paths_", metavar="[PATHS]...", nargs=-1, type=click.Path(exists=True, path_type=Path))
 def validate(paths_: tuple[Path, ...]) -> None:
     """校验参数文件（默认：当前目录下的 params/，没有时用项目的 params/）；有错误时退出码非零。"""
-    from kit.discover import clash_message, param_files
-    from kit.validate import validate_files
+    from kit.check.validate import validate_files
+    from kit.read.discover import clash_message, param_files
 
     if not paths_:
         paths_ = (paths.default_params_dir(),)
@@ -157,7 +157,7 @@ def validate(paths_: tuple[Path, ...]) -> None:
 @click.option("--force", is_flag=True, help="覆盖已存在的文件")
 def new(agency: str, year: int, force: bool) -> None:
     """为单位 AGENCY 的 YEAR 年度生成参数文件 params/AGENCY/YEAR.yaml（含全部字段和中文标签）。"""
-    from kit.new import new_params
+    from kit.read.new import new_params
 
     try:
         target = new_params(agency, year, force=force)
@@ -170,7 +170,7 @@ def new(agency: str, year: int, force: bool) -> None:
 @click.option("--check", is_flag=True, help="只检查 docs/params.md 是否最新；过期时退出码为 1")
 def docs(check: bool) -> None:
     """由参数模式生成参数文件说明 docs/params.md。"""
-    from kit.schema_doc import reference
+    from kit.spec.schema_doc import reference
 
     target = paths.project_root() / "docs" / "params.md"
     text = reference()
@@ -192,7 +192,7 @@ def docs(check: bool) -> None:
 def verify_cmd(report_dirs: tuple[Path, ...]) -> None:
     """按记录所列的输入（参数文件、已安装的 kit 和主笔记本）重新生成已发布的报告，逐个文件比较
     （0 一致，1 不一致，2 输入已改变或用不同版本生成）。不执行报告目录中的任何代码。"""
-    from kit.verify import verify
+    from kit.audit.verify import verify
 
     codes = []
     for report_dir in report_dirs:
@@ -223,7 +223,7 @@ VERIFY_WORDS = {"reproduced": "一致：由记录的输入重新生成，各文�
 @click.argument("b", type=click.Path(exists=True, path_type=Path))
 def diff_cmd(a: Path, b: Path) -> None:
     """比较两个年度（参数文件或已发布的报告目录）：变化的表格数字，各部分正文的相似度。"""
-    from kit.diff import SIMILARITY_LIMIT, diff
+    from kit.audit.diff import SIMILARITY_LIMIT, diff
 
     try:
         d = diff(a, b)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from html import unescape
 
-from kit import render
-from kit.report import Report
+from kit.content import render
+from kit.content.report import Report
 
 
 class Fragment:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-
 PROBLEMS = "存在的问题是主动公开的深度不够；改进措施是加强培训，规范发布审核。"
 
 

@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 from kit import cli
 from kit.api import RunOptions, run_report
-from kit.diff import diff
-from kit.inputs import sha256_file
-from kit.verify import verify
+from kit.audit.diff import diff
+from kit.audit.inputs import sha256_file
+from kit.audit.verify import verify
 from tests.conftest import ROOT, SEED_PARAMS
 
 pytestmark = pytest.mark.slow

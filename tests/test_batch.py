@@ -15,8 +15,9 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 
-from kit import cli, record
+from kit import cli
 from kit.api import RunOptions
+from kit.audit import record
 from kit.batch import BatchLocked, batch_lock, run_batch
 from tests.conftest import ROOT
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from kit import charts
-from kit.report import Report, load_report
-from kit.validate import validate_data
+from kit.check.validate import validate_data
+from kit.content import charts
+from kit.content.report import Report, load_report
 from tests.conftest import ROOT, SEED_PARAMS
 from tests.factories import minimal
 

@@ -9,8 +9,8 @@ import pytest
 from bs4 import BeautifulSoup
 
 from kit.api import HTML_NAME, NOTEBOOK_NAME, failed_notebook_path
-from kit.params import read
-from kit.record import RECORD_NAME
+from kit.audit.record import RECORD_NAME
+from kit.read.params import read
 from tests.conftest import SEED_PARAMS, SEED_TEXT
 from tests.helpers import all_labels, seed_table_cells, skeleton_grids, table_grids, text_of
 
@@ -125,7 +125,7 @@ def test_executed_notebook_is_a_valid_record(seed_run):
     assert nb.metadata["kit"]["format"] == "2019"
     assert nb.metadata["kit"]["deadline"] == "2021年1月31日"  # a county department: 1月31日
     assert nb.metadata["papermill"]["input_path"] == "notebooks/report.ipynb"
-    from kit.inputs import sha256_file
+    from kit.audit.inputs import sha256_file
 
     assert nb.metadata["kit"]["inputs"]["params"] == sha256_file(SEED_PARAMS)
     assert nb.metadata["kit"]["inputs"]["previous_params"] is None
@@ -149,7 +149,7 @@ def test_kernel_talks_ipc_in_a_socket_dir_of_its_own():
     import asyncio
     from pathlib import Path
 
-    from kit.kernel import IPCKernelManager
+    from kit.run.kernel import IPCKernelManager
 
     km = IPCKernelManager(kernel_name="python3")
 

@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 from kit.exceptions import ExportError
-from kit.export import to_html
+from kit.write.export import to_html
 
 
 def notebook(html: str) -> nbformat.NotebookNode:

@@ -17,11 +17,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from kit import forkserver
 from kit.api import RunOptions
 from kit.batch import run_batch
-from kit.forkserver import ForkServer, refusal
-from kit.kernel import IPCKernelManager
+from kit.run import forkserver
+from kit.run.forkserver import ForkServer, refusal
+from kit.run.kernel import IPCKernelManager
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -235,8 +235,8 @@ def test_kernels_die_with_the_fork_server(tmp_path):
 
 
 def test_used_kernel_is_killed_at_once_and_cleaned_up_at_the_next_report(server, tmp_path):
-    from kit import ahead
     from kit.api import run_report
+    from kit.run import ahead
 
     options = RunOptions(output=tmp_path, ahead=True)
     seed = ROOT / "params" / "ninghai-commerce" / "2020.yaml"
@@ -259,7 +259,7 @@ def test_used_kernel_is_killed_at_once_and_cleaned_up_at_the_next_report(server,
 
 
 def test_kernel_started_ahead_keeps_history_in_memory_as_nbclient_does(server):
-    from kit import ahead
+    from kit.run import ahead
 
     earlier = ahead._next.pop("km", None)  # one an earlier test left waiting: shut down, not dropped
     if earlier is not None:
@@ -289,8 +289,8 @@ def test_kernel_started_ahead_keeps_history_in_memory_as_nbclient_does(server):
 
 
 def test_kernel_started_ahead_that_died_is_replaced_not_a_failure(server, tmp_path):
-    from kit import ahead
     from kit.api import run_report
+    from kit.run import ahead
 
     options = RunOptions(output=tmp_path, ahead=True)
     seed = ROOT / "params" / "ninghai-commerce" / "2020.yaml"

@@ -2,8 +2,8 @@
 
 import pytest
 
-from kit import formats
 from kit.exceptions import UnknownFormatError
+from kit.spec import formats
 from tests.helpers import format_json
 
 

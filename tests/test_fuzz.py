@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from kit import cli
 from kit.api import RunOptions
 from kit.batch import Outcome, prepare_all
+from kit.check.validate import INTERNAL_ERROR, Validated, validate_file
 from kit.exceptions import ParamsError
-from kit.validate import INTERNAL_ERROR, Validated, validate_file
 from tests.factories import balanced_2021
 
 MAX_CPU_SECONDS = 2.0

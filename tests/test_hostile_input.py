@@ -13,12 +13,15 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 
-from kit import charts, checks, cli, params, render
+from kit import cli
 from kit.api import RunOptions, plan
 from kit.batch import prepare_all, run_batch
+from kit.check import checks
+from kit.check.validate import validate_data, validate_file
+from kit.content import charts, render
 from kit.exceptions import ExportError, ParamsError
-from kit.export import guard, to_html
-from kit.validate import validate_data, validate_file
+from kit.read import params
+from kit.write.export import guard, to_html
 
 FILE = "params/test-agency/2022.yaml"
 HEAD = "year: 2022\nagency:\n  id: test-agency\n  name: 测试局\n  kind: department\n"

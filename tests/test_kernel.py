@@ -9,7 +9,7 @@ import signal
 
 import pytest
 
-from kit.kernel import IPCKernelManager, KernelDiedBeforeReady, PromptClient
+from kit.run.kernel import IPCKernelManager, KernelDiedBeforeReady, PromptClient
 
 pytestmark = pytest.mark.slow
 

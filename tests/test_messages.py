@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from kit import narrative, render, tables
-from kit.validate import validate_data
+from kit.check.validate import validate_data
+from kit.content import narrative, render, tables
 from tests.factories import balanced_2021, minimal
 from tests.test_validate import F, change, messages
 

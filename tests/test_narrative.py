@@ -2,9 +2,9 @@
 
 import pytest
 
-from kit import narrative, tables
-from kit.report import Report, build_parts, load_report
-from kit.validate import validate_data
+from kit.check.validate import validate_data
+from kit.content import narrative, tables
+from kit.content.report import Report, build_parts, load_report
 from tests.conftest import SEED_PARAMS
 from tests.factories import balanced_2021, minimal
 

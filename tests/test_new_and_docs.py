@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from kit import cli, params
-from kit.new import NewFileError, new_params
-from kit.schema_doc import reference
-from kit.validate import validate_file
+from kit import cli
+from kit.check.validate import validate_file
+from kit.read import params
+from kit.read.new import NewFileError, new_params
+from kit.spec.schema_doc import reference
 from tests.conftest import ROOT
 from tests.factories import PROBLEMS, balanced_2021
 

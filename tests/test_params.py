@@ -2,8 +2,8 @@
 
 import pytest
 
-from kit import params
 from kit.exceptions import ParamsError
+from kit.read import params
 
 
 def load(text: str):

@@ -9,8 +9,8 @@ import pytest
 from bs4 import BeautifulSoup
 
 from kit.api import RunOptions, run_report
-from kit.tables import format_value
-from kit.validate import validate_file
+from kit.check.validate import validate_file
+from kit.content.tables import format_value
 from tests.conftest import ROOT, SHARED
 from tests.helpers import all_labels, skeleton_grids, table_grids, text_of
 

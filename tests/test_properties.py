@@ -7,9 +7,9 @@ import copy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kit import formats
-from kit.tables import COLUMN_KEYS
-from kit.validate import validate_data
+from kit.check.validate import validate_data
+from kit.content.tables import COLUMN_KEYS
+from kit.spec import formats
 from tests.factories import minimal
 
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -2,9 +2,10 @@
 
 import pytest
 
-from kit import render, show
-from kit.report import Report, load_report
-from kit.validate import validate_data
+from kit import show
+from kit.check.validate import validate_data
+from kit.content import render
+from kit.content.report import Report, load_report
 from tests.conftest import SEED_PARAMS
 from tests.factories import balanced_2021, minimal
 from tests.helpers import skeleton_grids, table_grids

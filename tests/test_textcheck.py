@@ -1,4 +1,4 @@
-"""Rule N1 (kit/textcheck.py): the analyst's text against the tables, sentence by sentence.
+"""Rule N1 (kit/check/textcheck.py): the analyst's text against the tables, sentence by sentence.
 
 The file under test is ``balanced_2021()``: 新收 13 (自然人 10, 商业企业 3), 上年结转 1, 予以公开 6,
 部分公开 1, 不予公开 1, 无法提供 3, 不予处理 1, 其他处理 0, （七）总计 12, 结转下年度 2; 行政复议 2
@@ -16,8 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kit import formats, textcheck
-from kit.validate import validate_data, validate_file
+from kit.check import textcheck
+from kit.check.validate import validate_data, validate_file
+from kit.spec import formats
 from tests.conftest import ROOT, SHARED
 from tests.factories import balanced_2021
 
@@ -436,8 +437,8 @@ def test_kit_validate_prints_the_fingerprint_and_refuses_an_unacknowledged_diffe
 def test_kit_new_does_not_carry_acknowledgements_to_the_next_year(tmp_path):
     import yaml
 
-    from kit import params
-    from kit.new import new_params
+    from kit.read import params
+    from kit.read.new import new_params
 
     folder = tmp_path / "pingtan"
     folder.mkdir()
@@ -451,8 +452,9 @@ def test_kit_new_does_not_carry_acknowledgements_to_the_next_year(tmp_path):
 def test_acknowledged_differences_are_kept_in_the_run_record_and_listed_in_provenance():
     from datetime import UTC, datetime
 
-    from kit import api, provenance
-    from kit import record as records
+    from kit import api
+    from kit.audit import provenance
+    from kit.audit import record as records
 
     p = api.plan(ROOT / "params" / "pingtan" / "2022.yaml")
     moment = datetime(2023, 2, 20, tzinfo=UTC)

@@ -6,8 +6,8 @@ import copy
 
 import pytest
 
+from kit.check.validate import validate_data, validate_file
 from kit.exceptions import ValidationFailed
-from kit.validate import validate_data, validate_file
 from tests.conftest import SEED_PARAMS
 from tests.factories import PROBLEMS, balanced_2021, minimal
 

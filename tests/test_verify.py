@@ -12,8 +12,10 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 
-from kit import cli, inputs, pdf, record
+from kit import cli
 from kit.api import RunOptions, execute_plan, plan, run_report
+from kit.audit import inputs, record
+from kit.write import pdf
 from tests.conftest import ROOT
 
 PINGTAN = ROOT / "params" / "pingtan"

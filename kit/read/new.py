@@ -10,11 +10,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from kit import formats, paths, tables
+from kit import paths
+from kit.check.validate import Validated, validate_file
+from kit.content import tables
 from kit.exceptions import KitError
-from kit.model import schema_for, spec_of
-from kit.schema_doc import walk
-from kit.validate import Validated, validate_file
+from kit.spec import formats
+from kit.spec.model import schema_for, spec_of
+from kit.spec.schema_doc import walk
 
 
 class NewFileError(KitError):

@@ -18,15 +18,16 @@ from typing import Any
 import nbformat
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
-from kit import inputs, paths, provenance, record
+from kit import paths
 from kit.api import INJECTED_ID, WRITERS, RunOptions, build, plan, report_files
-from kit.differences import differing, explain, field_changes
+from kit.audit import inputs, provenance, record
+from kit.audit.differences import differing, explain, field_changes
+from kit.audit.htmltext import data_cells
+from kit.audit.record import HTML_NAME, NOTEBOOK_NAME, PDF_NAME, RECORD_NAME
+from kit.content.render import labelled_cells
+from kit.content.report import load_report
 from kit.exceptions import KitError
-from kit.htmltext import data_cells
-from kit.params import read
-from kit.record import HTML_NAME, NOTEBOOK_NAME, PDF_NAME, RECORD_NAME
-from kit.render import labelled_cells
-from kit.report import load_report
+from kit.read.params import read
 
 REPRODUCED, DIFFERS, INPUTS_CHANGED, OTHER_VERSION = "reproduced", "differs", "inputs-changed", "other-version"
 EXIT_CODES = {REPRODUCED: 0, DIFFERS: 1, INPUTS_CHANGED: 2, OTHER_VERSION: 2}

@@ -17,8 +17,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from kit import formats
-from kit.model import MAX_FIGURE, schema_for
+from kit.spec import formats
+from kit.spec.model import MAX_FIGURE, schema_for
 
 
 @dataclass(frozen=True)

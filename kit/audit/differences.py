@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from kit.api import INJECTED_ID
-from kit.model import label_for, schema_for
+from kit.spec.model import label_for, schema_for
 
 MISSING = "（无）"
 

@@ -23,7 +23,7 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 from traitlets import Type
 
-from kit import forkserver
+from kit.run import forkserver
 
 
 class ForkProvisioner(LocalProvisioner):

@@ -8,7 +8,8 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import BaseModel
 
-from kit import formats, tables
+from kit.content import tables
+from kit.spec import formats
 
 LEGAL_BASIS = "《中华人民共和国政府信息公开条例》"
 _DIGITS = "零一二三四五六七八九"

@@ -16,9 +16,9 @@ from papermill.exceptions import PapermillExecutionError
 from papermill.iorw import write_ipynb
 from papermill.translators import PythonTranslator, papermill_translators
 
-from kit import forkserver
 from kit.exceptions import ExecutionError
-from kit.kernel import IPCKernelManager, KernelDiedBeforeReady
+from kit.run import forkserver
+from kit.run.kernel import IPCKernelManager, KernelDiedBeforeReady
 
 KERNEL_NAME = "python3"
 ENGINE_NAME = "kit"
@@ -89,7 +89,7 @@ def _run(notebook: Path, output_path: Path, parameters: dict[str, Any], kernel_n
          timeout: int | None, ahead: bool) -> nbformat.NotebookNode:
     """papermill on the kernel this worker started ahead, if it has one; on a kernel started now
     if that one died before it answered (nothing ran on it: the report is not a failure)."""
-    from kit import ahead as ahead_kernels
+    from kit.run import ahead as ahead_kernels
 
     run_on = partial(_papermill, notebook, output_path, parameters, kernel_name, cwd, timeout)
     km = ahead_kernels.take(kernel_name, cwd) if ahead and cwd is not None else None

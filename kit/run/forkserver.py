@@ -55,7 +55,7 @@ HASH_SEED = "0"
 ADDRESS_ENV = "KIT_FORK_SERVER"
 PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "IPython", "numpy", "pandas", "matplotlib",
            "matplotlib.figure", "matplotlib.backends.backend_svg", "pydantic", "jinja2", "markdown_it", "yaml",
-           "kit", "kit.charts", "kit.render", "kit.report",
+           "kit", "kit.content.charts", "kit.content.render", "kit.content.report",
            # what a kernel imports as it initialises (the debugger's debugpy alone is ~0.1 s a kernel)
            "ipykernel.debugger", "IPython.core.completerlib", "IPython.core.logger", "IPython.core.oinspect",
            "IPython.extensions.storemagic", "IPython.core.debugger", "faulthandler", "runpy", "sqlite3",
@@ -165,9 +165,9 @@ def _warm_up() -> None:
     (pydantic), the templates compiled (Jinja)."""
     from matplotlib import font_manager
 
-    from kit import formats, model
-    from kit.charts import CJK_SANS
-    from kit.render import precompile
+    from kit.content.charts import CJK_SANS
+    from kit.content.render import precompile
+    from kit.spec import formats, model
 
     font_manager.findfont(font_manager.FontProperties(family=CJK_SANS), fallback_to_default=True)
     for version in formats.versions():
@@ -260,7 +260,7 @@ class ForkServer:
         self.address = os.path.join(self.folder, "server.sock")
         env = {**os.environ, "PYTHONHASHSEED": HASH_SEED}
         with open(os.path.join(self.folder, "server.log"), "ab") as log:  # the server keeps its own copy
-            self.process = subprocess.Popen([sys.executable, "-m", "kit.forkserver", self.address], env=env,
+            self.process = subprocess.Popen([sys.executable, "-m", "kit.run.forkserver", self.address], env=env,
                                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log)
         line = self.process.stdout.readline()
         if line.strip() != b"ready":

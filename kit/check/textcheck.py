@@ -1,6 +1,6 @@
 """Stage 3: rule N1 — what the analyst's own text states about the tables is what they hold.
 
-:mod:`kit.textread` reads each sentence's figures; here they are compared with
+:mod:`kit.check.textread` reads each sentence's figures; here they are compared with
 the tables: figures exactly (approximate ones as at-least), shares (占x%) and the
 办结率 within one rounding step of what the text states, year-over-year changes
 against last year's file, and statements without a number ("均获维持", "未发生
@@ -23,9 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from kit import tables
-from kit.exceptions import Problem
-from kit.textfigures import (
+from kit.check.textfigures import (
     MONEY_UNITS,
     OUTCOME_GROUPS,
     T4_GROUPS,
@@ -36,10 +34,12 @@ from kit.textfigures import (
     table3_target,
     table4_target,
 )
-from kit.textread import Claim, Sentence, classify, mentions, sentences
+from kit.check.textread import Claim, Sentence, classify, mentions, sentences
+from kit.content import tables
+from kit.exceptions import Problem
 
 if TYPE_CHECKING:
-    from kit.checks import Context
+    from kit.check.checks import Context
 
 RULE = "N1"
 

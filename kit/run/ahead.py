@@ -20,8 +20,8 @@ from pathlib import Path
 
 from nbclient import NotebookClient
 
-from kit import forkserver
-from kit.kernel import IPCKernelManager
+from kit.run import forkserver
+from kit.run.kernel import IPCKernelManager
 
 MEMORY = NotebookClient.ipython_hist_file.default_value  # ":memory:"
 _next: dict[str, object] = {}

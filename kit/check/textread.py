@@ -19,8 +19,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
-from kit.model import spec_of
-from kit.textfigures import (
+from kit.check.textfigures import (
     DECISION_UNITS,
     DOC_UNITS,
     MONEY_UNITS,
@@ -36,6 +35,7 @@ from kit.textfigures import (
     table3_target,
     table4_target,
 )
+from kit.spec.model import spec_of
 
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９．％", "0123456789.%")
 _BREAKS = re.compile(r"\n\s*\n|\n(?=\s*(?:[-*+]\s|\d+[.、)]\s|#))")

@@ -10,10 +10,12 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel
 
-from kit import formats, narrative, params, tables
-from kit.formats import FormatSpec
-from kit.model import ExtraSection, spec_of
-from kit.validate import Validated, previous_file, validate_data
+from kit.check.validate import Validated, previous_file, validate_data
+from kit.content import narrative, tables
+from kit.read import params
+from kit.spec import formats
+from kit.spec.formats import FormatSpec
+from kit.spec.model import ExtraSection, spec_of
 
 
 @dataclass(frozen=True)

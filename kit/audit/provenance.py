@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from kit import paths
 
 if TYPE_CHECKING:
-    from kit.record import Record
+    from kit.audit.record import Record
 
 LIBRARIES = ("papermill", "nbclient", "nbconvert", "nbformat", "ipykernel", "jupyter_client", "pandas", "numpy",
              "pydantic", "PyYAML", "Jinja2", "markdown-it-py", "matplotlib", "click", "rich")

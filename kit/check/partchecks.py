@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from kit import tables
+
 from pydantic import BaseModel
 
-from kit.checks import Context
+from kit.check.checks import Context
+from kit.content import tables
 from kit.exceptions import Problem
 
 MIN_PROBLEMS_CHARS = 10  # part 五 shorter than this (letters and digits only) says nothing

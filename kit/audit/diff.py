@@ -13,9 +13,9 @@ from pathlib import Path
 
 import nbformat
 
-from kit import record
-from kit.render import labelled_cells
-from kit.report import Report, load_report
+from kit.audit import record
+from kit.content.render import labelled_cells
+from kit.content.report import Report, load_report
 
 SIMILARITY_LIMIT = 0.5
 

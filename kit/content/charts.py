@@ -14,7 +14,7 @@ import re
 import warnings
 from html import escape
 
-from kit import narrative, tables
+from kit.content import narrative, tables
 
 CJK_SANS = ["Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", "WenQuanYi Micro Hei",
             "Heiti SC", "DejaVu Sans"]

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
-from kit import tables
+from kit.content import tables
 from kit.exceptions import Problem
 
 _ROUNDS = 3  # dropping a part rarely uncovers new errors; give up after a few rounds

@@ -1,6 +1,6 @@
 """Stage 2: the typed schema of a parameter file (pydantic), one model per format version.
 
-The models are built from :mod:`kit.formats`, so every field carries its printed
+The models are built from :mod:`kit.spec.formats`, so every field carries its printed
 Chinese label as its ``title``; error messages and ``docs/params.md`` use them.
 """
 
@@ -14,8 +14,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, create_model
 from pydantic_core import PydanticCustomError
 
-from kit import formats
-from kit.formats import FormatSpec
+from kit.spec import formats
+from kit.spec.formats import FormatSpec
 
 PART_KEYS = tuple(key for key, _ in formats.SECTION_TITLES)
 

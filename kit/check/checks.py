@@ -10,10 +10,12 @@ from collections.abc import Callable, Iterator
 
 from pydantic import BaseModel
 
-from kit import formats, tables, textcheck
+from kit.check import textcheck
+from kit.content import tables
 from kit.exceptions import Problem
-from kit.formats import FormatSpec
-from kit.model import label_for, spec_of
+from kit.spec import formats
+from kit.spec.formats import FormatSpec
+from kit.spec.model import label_for, spec_of
 
 COLUMN_LABELS = dict(formats.TABLE3_COLUMNS) | {tables.TOTAL: formats.TOTAL_LABEL}
 

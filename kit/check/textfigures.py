@@ -14,8 +14,9 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
-from kit import formats, tables
-from kit.model import label_for, spec_of
+from kit.content import tables
+from kit.spec import formats
+from kit.spec.model import label_for, spec_of
 
 Value = int | Decimal
 

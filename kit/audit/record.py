@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import nbformat
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
-from kit import __version__, forkserver, paths, provenance
+from kit import __version__, paths
+from kit.audit import provenance
+from kit.content.narrative import deadline, title
 from kit.exceptions import KitError
-from kit.narrative import deadline, title
+from kit.run import forkserver
 
 if TYPE_CHECKING:  # the orchestrator's types; it imports this module
     from kit.api import Plan, RunOptions

@@ -11,9 +11,9 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel
 
-from kit import formats
-from kit.formats import FormatSpec
-from kit.model import APPROXIMATE
+from kit.spec import formats
+from kit.spec.formats import FormatSpec
+from kit.spec.model import APPROXIMATE
 
 COLUMN_KEYS = [k for k, _ in formats.TABLE3_COLUMNS]
 RESULT_KEYS = [k for k, _ in formats.TABLE4_RESULTS]
@@ -53,7 +53,7 @@ def table3_frame(params: BaseModel, spec: FormatSpec) -> pd.DataFrame:
     """表三: one row per printed row (keyed by path), applicant columns plus computed 总计.
 
     The （七）总计 row is the sum of the outcome rows; the 总计 column the sum of the six
-    applicant columns. Typed totals are ignored here: :mod:`kit.checks` compares them.
+    applicant columns. Typed totals are ignored here: :mod:`kit.check.checks` compares them.
     """
     data = {}
     for row in spec.table3:

@@ -15,9 +15,10 @@ from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 from markupsafe import Markup
 
-from kit import charts, formats, narrative, tables
-from kit.formats import FormatSpec
+from kit.content import charts, narrative, tables
 from kit.paths import TEMPLATES_DIR
+from kit.spec import formats
+from kit.spec.formats import FormatSpec
 
 
 def _link_open(self, tokens, idx, options, env) -> str:

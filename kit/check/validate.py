@@ -17,10 +17,13 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
-from kit import checks, discover, formats, params, partchecks, paths, salvage, textcheck
+from kit import paths
+from kit.check import checks, partchecks, salvage, textcheck
 from kit.exceptions import HasProblems, KitError, ParamsError, Problem, UnknownFormatError, ValidationFailed
-from kit.formats import FormatSpec
-from kit.model import field_at, label_for, schema_for, unit_at
+from kit.read import discover, params
+from kit.spec import formats
+from kit.spec.formats import FormatSpec
+from kit.spec.model import field_at, label_for, schema_for, unit_at
 
 _LEADING_ZERO = re.compile(r"^[-+]?0[0-9_]+$|^0[xXoObB]")
 # What forms copied from elsewhere carry in a cell where nothing happened.

@@ -1,0 +1,1 @@
+"""The audit record: inputs, provenance, verification and comparison."""

@@ -1,0 +1,1 @@
+"""Validation: the schema's errors and the format's rules, as Chinese messages."""

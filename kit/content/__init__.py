@@ -1,0 +1,1 @@
+"""The report's content: tables, sentences, charts and HTML fragments."""

@@ -1,0 +1,1 @@
+"""Readers: a parameter file (and, later, other sources) into plain data."""

@@ -1,0 +1,1 @@
+"""Execution: papermill on a fresh (or forked) kernel."""

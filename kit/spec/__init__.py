@@ -1,0 +1,1 @@
+"""The mandated formats and the parameter schema built from them."""

@@ -1,0 +1,1 @@
+"""Writers: the executed report into published files, and publishing them."""
