@@ -25,7 +25,7 @@ class Problem:
     message: str
     expected: str | None = None
     actual: str | None = None
-    line: int | None = None
+    line: int | str | None = None  # a line number, or a cell such as "表三!D12" (kit.read.base.Place)
     fingerprint: str | None = None  # names the finding in an acknowledgement (rule N1)
     reason: str | None = None  # the acknowledgement's reason
 

@@ -20,7 +20,8 @@ from pydantic import ValidationError as PydanticValidationError
 from kit import paths
 from kit.check import checks, partchecks, salvage, textcheck
 from kit.exceptions import HasProblems, KitError, ParamsError, Problem, UnknownFormatError, ValidationFailed
-from kit.read import discover, params
+from kit.read import base, discover
+from kit.read.base import Loaded
 from kit.spec import formats
 from kit.spec.formats import FormatSpec
 from kit.spec.model import field_at, label_for, schema_for, unit_at
@@ -99,7 +100,7 @@ def _money_message(value: Any, unit: str) -> str:
     return f"金额应为数字（单位：{unit}），不要带单位或文字"
 
 
-def _schema_problem(model: type[BaseModel], err: dict, loaded: params.Loaded | None, file: str) -> Problem:
+def _schema_problem(model: type[BaseModel], err: dict, loaded: Loaded | None, file: str) -> Problem:
     loc = tuple(err["loc"])
     kind, value = err["type"], err.get("input")
     expected: str | None = None
@@ -172,13 +173,17 @@ def _schema_problem(model: type[BaseModel], err: dict, loaded: params.Loaded | N
     )
 
 
-def _blank_cells(model: type[BaseModel], blanks: list[dict], loaded: params.Loaded | None,
+def _blank_cells(model: type[BaseModel], blanks: list[dict], loaded: Loaded | None,
                  file: str) -> list[Problem]:
     """Every ``null`` of a file (blank cells copied from a form) as one problem, not one per cell."""
     if not blanks:
         return []
     locs = [tuple(e["loc"]) for e in blanks]
-    where = "、".join(".".join(map(str, loc)) + (f"（第 {loaded.line_of(loc)} 行）" if loaded else "") for loc in locs)
+    def place(loc: tuple) -> str:
+        where = loaded.where(loc) if loaded else ""
+        return ".".join(map(str, loc)) + (f"（{where}）" if where else "")
+
+    where = "、".join(place(loc) for loc in locs)
     return [Problem("schema", "error", file, ".".join(map(str, locs[0])), label_for(model, locs[0]),
                     f"有 {len(locs)} 处空值（null，多为从表格复制来的空白单元格）：没有发生的事项请填 0，"
                     f"或删去该行；空值在：{where}", "0 或删去该行", "空值",
@@ -190,7 +195,7 @@ def _blank_cells(model: type[BaseModel], blanks: list[dict], loaded: params.Load
 _HIDDEN_CATEGORIES = {"Cc", "Cf", "Cs", "Co"}
 
 
-def _hidden_characters(model: type[BaseModel], data: Any, file: str, loaded: params.Loaded | None,
+def _hidden_characters(model: type[BaseModel], data: Any, file: str, loaded: Loaded | None,
                        loc: tuple = ()) -> list[Problem]:
     """Refuse (never strip) invisible characters in any text: a bidi override can make the page
     read differently from the file the analyst checked."""
@@ -210,7 +215,7 @@ def _hidden_characters(model: type[BaseModel], data: Any, file: str, loaded: par
                     None, None, loaded.line_of(loc) if loaded else None)]
 
 
-def _choose_spec(data: dict[str, Any], file: str, loaded: params.Loaded | None) -> tuple[FormatSpec | None, list[Problem]]:
+def _choose_spec(data: dict[str, Any], file: str, loaded: Loaded | None) -> tuple[FormatSpec | None, list[Problem]]:
     """The format version: from the year, or the file's ``format`` if it fits the year."""
     problems: list[Problem] = []
     year, named = data.get("year"), data.get("format")
@@ -239,7 +244,7 @@ def _choose_spec(data: dict[str, Any], file: str, loaded: params.Loaded | None) 
     return spec, problems
 
 
-def validate_data(data: dict[str, Any], file: str, *, loaded: params.Loaded | None = None,
+def validate_data(data: dict[str, Any], file: str, *, loaded: Loaded | None = None,
                   previous: Validated | None = None) -> Validated:
     """Validate already-loaded parameter data; collect every problem."""
     spec, problems = _choose_spec(data, file, loaded)
@@ -297,7 +302,7 @@ def validate_file(path: Path | str, *, with_previous: bool = True) -> Validated:
 
 
 def _validate_file(path: Path, name: str, with_previous: bool) -> Validated:
-    loaded = params.read(path, name)
+    loaded = base.read(path, name)
     previous, unreadable = None, None
     prev_path = previous_file(path) if with_previous else None
     if prev_path is not None:
@@ -368,7 +373,7 @@ def validate_files(files: list[Path]) -> Checked:
     return Checked(results, discover.clashes((f, claim(r)) for f, r in results.items()))
 
 
-def _placement_problems(path: Path, result: Validated, loaded: params.Loaded) -> list[Problem]:
+def _placement_problems(path: Path, result: Validated, loaded: Loaded) -> list[Problem]:
     """A file's place must match its content: ``params/<agency.id>/<year>.yaml``."""
     model, out = result.model, []
     if model is None:

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from kit.check.validate import Validated, previous_file, validate_data
 from kit.content import narrative, tables
-from kit.read import params
+from kit.read import base
 from kit.spec import formats
 from kit.spec.formats import FormatSpec
 from kit.spec.model import ExtraSection, spec_of
@@ -105,11 +105,11 @@ def load_report(params_file: str | Path, data: dict[str, Any] | None = None,
     name = str(params_file)
     prev: Validated | None = None
     if data is None:
-        loaded = params.read(params_file, name)
+        loaded = base.read(params_file, name)
         data = loaded.data
         prev_path = previous_file(Path(params_file))
         if previous is None and prev_path is not None:
-            previous, previous_file_name = params.read(prev_path).data, str(prev_path)
+            previous, previous_file_name = base.read(prev_path).data, str(prev_path)
     if previous is not None:
         prev = validate_data(previous, previous_file_name or "previous")
     return Report(validate_data(data, name, previous=prev))

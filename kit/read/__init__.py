@@ -1,1 +1,6 @@
-"""Readers: a parameter file (and, later, other sources) into plain data."""
+"""Readers: a parameter source (YAML today) into plain data, behind one small interface (:mod:`kit.read.base`)."""
+
+from kit.read import base, params
+
+# The readers the kit ships, registered in the order they are tried by suffix.
+base.register(params.YamlReader())

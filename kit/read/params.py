@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ import yaml
 
 from kit import paths
 from kit.exceptions import ParamsError
+from kit.read.base import Loaded
 
 MAX_BYTES = 1024 * 1024  # the largest real parameter file is ~20 KB
 MAX_DEPTH = 20  # the schema nests 6 levels deep
@@ -82,23 +83,6 @@ def _construct_mapping(loader: KitLoader, node: yaml.MappingNode, deep: bool = F
 KitLoader.add_constructor(
     "tag:yaml.org,2002:map", lambda loader, node: _construct_mapping(loader, node, deep=True)
 )
-
-
-@dataclass
-class Loaded:
-    """A parameter file read from disk: its data and the line of each field path."""
-
-    file: str
-    data: dict[str, Any]
-    lines: dict[tuple, int] = field(default_factory=dict)
-    text: str = ""
-
-    def line_of(self, loc: tuple) -> int | None:
-        """The line of the deepest field of ``loc`` that the file has."""
-        for n in range(len(loc), 0, -1):
-            if loc[:n] in self.lines:
-                return self.lines[loc[:n]]
-        return None
 
 
 def _index_lines(node: yaml.Node, prefix: tuple, out: dict[tuple, int]) -> None:
@@ -257,3 +241,14 @@ def read(path: Path | str, name: str | None = None) -> Loaded:
     except UnicodeDecodeError:
         raise ParamsError(label, "文件不是 UTF-8 编码") from None
     return parse(text, label)
+
+
+@dataclass(frozen=True)
+class YamlReader:
+    """The parameter file as analysts write it: YAML, every field's line kept."""
+
+    name: str = "yaml"
+    suffixes: tuple[str, ...] = (".yaml", ".yml")
+
+    def read(self, path: Path, name: str) -> Loaded:
+        return read(path, name)
