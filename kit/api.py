@@ -16,8 +16,8 @@ from pathlib import Path
 
 import nbformat
 
-from kit import __version__, execute, export, forkserver, inputs, paths, pdf, provenance, publish
-from kit.exceptions import ExecutionError, Problem
+from kit import __version__, execute, export, forkserver, inputs, lifetime, paths, pdf, provenance, publish
+from kit.exceptions import ExecutionError, Problem, WriteError
 from kit.narrative import deadline, title
 from kit.validate import Validated, validate_file
 
@@ -90,12 +90,16 @@ def run_report(params_file: Path | str, options: RunOptions | None = None) -> Ru
     """Validate, execute, export and publish one agency-year's report.
 
     Raises :class:`~kit.exceptions.ValidationFailed` before any kernel starts (and
-    before ``output/`` is touched) when the file breaks a rule.
+    before ``output/`` is touched) when the file breaks a rule, and
+    :class:`~kit.exceptions.OutputLocked` while a batch writes to the same output folder
+    (other runs may: each report's publishing is locked on its own).
     """
     options = options or RunOptions()
     started = time.perf_counter()
     p = plan(params_file, options)
-    return execute_plan(p, options, started)
+    lifetime.remove_orphaned_temp_folders()
+    with publish.output_lock(options.output or paths.output_dir(), "kit run", shared=True):
+        return execute_plan(p, options, started)
 
 
 def execute_plan(p: Plan, options: RunOptions, started: float | None = None) -> RunResult:
@@ -110,7 +114,8 @@ def execute_plan(p: Plan, options: RunOptions, started: float | None = None) -> 
     }
     notebook = paths.master_notebook()
     begin = datetime.now(UTC)
-    with tempfile.TemporaryDirectory(prefix="kit-run-") as tmp:
+    with (publish.writing(Path(tempfile.gettempdir())),
+          tempfile.TemporaryDirectory(prefix=lifetime.temp_prefix("run")) as tmp):
         executed = Path(tmp) / NOTEBOOK_NAME
         try:
             nb = execute.execute(notebook, executed, parameters, file=validated.file,
@@ -118,9 +123,7 @@ def execute_plan(p: Plan, options: RunOptions, started: float | None = None) -> 
                                  ahead=options.ahead)
         except ExecutionError as exc:
             if executed.exists():
-                failed = failed_notebook_path(dest)
-                publish.write_atomic(failed, executed.read_bytes())
-                raise ExecutionError(exc.file, exc.message, paths.relative_to_root(failed)) from None
+                raise keep_failed(exc, dest, executed.read_bytes()) from None
             raise
     end = datetime.now(UTC)
     run = run_record(p, options, begin, end)
@@ -137,6 +140,18 @@ def execute_plan(p: Plan, options: RunOptions, started: float | None = None) -> 
     failed_notebook_path(dest).unlink(missing_ok=True)
     return RunResult(validated.file, dest / HTML_NAME, dest / NOTEBOOK_NAME, time.perf_counter() - started,
                      validated.warnings)
+
+
+def keep_failed(exc: ExecutionError, dest: Path, notebook: bytes) -> ExecutionError:
+    """Keep a failed run's notebook beside ``dest`` for review; the error, naming it — or saying
+    why it could not be kept (a full disk must not hide why the run failed)."""
+    failed = failed_notebook_path(dest)
+    try:
+        with publish.writing(failed), publish.report_lock(dest):  # its temporary file: safe from a clean-up
+            publish.write_atomic(failed, notebook)
+    except WriteError as write:
+        return ExecutionError(exc.file, f"{exc.message}；执行失败的笔记本未能保存：{write}")
+    return ExecutionError(exc.file, exc.message, paths.relative_to_root(failed))
 
 
 def run_record(p: Plan, options: RunOptions, begin: datetime, end: datetime) -> dict:
