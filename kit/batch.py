@@ -216,7 +216,7 @@ def _execute(plans: dict[Path, Plan], options: RunOptions, executor: Executor | 
             stack.callback(pool.shutdown, wait=True, cancel_futures=True)
         collected: set[Future] = set()
         try:
-            with lifetime.sigint_deferred():  # workers start here: they ignore Ctrl-C from the first instruction
+            with lifetime.children_ignore_sigint():  # workers start here: Ctrl-C is the driver's alone
                 for f, p in plans.items():
                     futures[pool.submit(run_one, str(p.params_file.resolve()), options)] = (f, p)
             for future in as_completed(futures):

@@ -168,7 +168,6 @@ def _warm_up() -> None:
 
 def serve(address: str, parent: int) -> None:
     """The fork server's loop: one JSON request per connection; it dies with ``parent``, the batch."""
-    lifetime.ignore_sigint()  # the batch's driver handles Ctrl-C and stops the server
     lifetime.die_with_parent(parent)
     server_env = dict(os.environ)  # what the preloaded modules read as they were imported
     for name in PRELOAD:
@@ -251,11 +250,16 @@ class ForkServer:
         self.address = os.path.join(self.folder, "server.sock")
         env = {**os.environ, "PYTHONHASHSEED": HASH_SEED}
         cmd = [sys.executable, "-m", "kit.forkserver", self.address, str(os.getpid())]
-        # the server keeps its own copy of the log; it ignores Ctrl-C from its first instruction
-        with open(os.path.join(self.folder, "server.log"), "ab") as log, lifetime.sigint_deferred():
+        # the server keeps its own copy of the log; in a process group of its own, it doesn't get the
+        # terminal's Ctrl-C (the batch stops it)
+        with open(os.path.join(self.folder, "server.log"), "ab") as log:
             self.process = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                            stderr=log)
-        line = self.process.stdout.readline()
+                                            stderr=log, process_group=0)
+        try:
+            line = self.process.stdout.readline()
+        except BaseException:  # Ctrl-C while it starts: not left running
+            self.stop()
+            raise
         if line.strip() != b"ready":
             self.stop()
             raise RuntimeError("fork 服务器未能启动")

@@ -3,8 +3,9 @@
 * A batch's workers and its fork server die with the driver, also when it is SIGKILLed:
   Linux sends them SIGKILL when it exits (``PR_SET_PDEATHSIG``), and a worker whose driver
   is gone publishes nothing (:func:`orphaned`, checked just before a report is swapped in).
-* Ctrl-C is the driver's to handle: the processes it starts ignore SIGINT (the terminal sends
-  it to the whole process group), so they print no traceback and are stopped by the driver.
+* Ctrl-C is the driver's to handle: the workers it starts ignore SIGINT (the terminal sends it
+  to the whole process group), the fork server has a process group of its own, so they print
+  no traceback and are stopped by the driver.
 * Temporary folders carry their owner's pid in their name (``kit-run-<pid>-…``): the next run
   removes those whose owner is gone, whatever killed it.
 """
@@ -65,24 +66,21 @@ def orphaned() -> bool:
 def ignore_sigint() -> None:
     """In a process the driver started: leave Ctrl-C to the driver."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 @contextmanager
-def sigint_deferred() -> Iterator[None]:
-    """Start processes that ignore Ctrl-C from their first instruction (they inherit the ignored
-    disposition), without losing a Ctrl-C meant for the driver: it is held back meanwhile, and
-    raised as KeyboardInterrupt when the block ends."""
+def children_ignore_sigint() -> Iterator[None]:
+    """Start processes that ignore Ctrl-C from their first instruction: they inherit an ignored
+    disposition (a handler would be reset by exec). Meanwhile the driver ignores it too: keep the
+    block to the spawning itself (milliseconds)."""
     if threading.current_thread() is not threading.main_thread():  # signals are the main thread's
         yield
         return
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # a blocked signal stays pending
     handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, handler)
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 @contextmanager

@@ -25,6 +25,7 @@ from kit import cli, lifetime, publish
 from kit.api import RunOptions, run_report
 from kit.batch import batch_lock, run_batch
 from kit.exceptions import Orphaned, OutputLocked, WriteError
+from kit.forkserver import ForkServer
 from kit.kernel import IPCKernelManager
 from tests.conftest import SEED_PARAMS
 from tests.test_batch import SEED, make_project, published_state, write_params
@@ -211,30 +212,24 @@ def test_ctrl_c_stops_the_batch_says_what_finished_and_exits_130(tmp_path):
         batch.kill_all()
 
 
-def test_processes_the_batch_starts_ignore_ctrl_c_from_their_first_instruction():
+def test_workers_ignore_ctrl_c_from_their_first_instruction_the_fork_server_never_gets_it(tmp_path):
     code = "import signal; print(signal.getsignal(signal.SIGINT) == signal.SIG_IGN)"
-    with lifetime.sigint_deferred():
+    with lifetime.children_ignore_sigint():
         child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert child.stdout == "True\n"
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the driver's own is back
-
-
-def test_ctrl_c_while_processes_start_is_raised_after_not_lost():
-    with pytest.raises(KeyboardInterrupt), lifetime.sigint_deferred():
-        os.kill(os.getpid(), signal.SIGINT)
-        survived = True  # held back until the block ends
-    assert survived
+    with ForkServer() as server:  # not in the terminal's foreground process group
+        assert os.getpgid(server.process.pid) == server.process.pid != os.getpgid(0)
 
 
 def test_a_second_ctrl_c_does_not_cut_the_wind_down_short():
-    wound_down = False
+    main = threading.main_thread().ident
     with lifetime.interrupt_once():
-        try:
-            os.kill(os.getpid(), signal.SIGINT)
-            time.sleep(5)  # interrupted at once: never slept out
-        except KeyboardInterrupt:
-            os.kill(os.getpid(), signal.SIGINT)  # ignored
-            wound_down = True
+        with pytest.raises(KeyboardInterrupt):
+            signal.pthread_kill(main, signal.SIGINT)  # handled before the next statement
+            raise AssertionError("not interrupted")
+        signal.pthread_kill(main, signal.SIGINT)  # ignored: the wind-down goes on
+        wound_down = True
     assert wound_down
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
@@ -242,8 +237,11 @@ def test_a_second_ctrl_c_does_not_cut_the_wind_down_short():
 # ----------------------------------------------------------------- locks
 
 
-def test_kit_run_is_refused_while_a_batch_writes_to_the_same_output(tmp_path):
-    out = tmp_path / "output"
+def test_kit_run_is_refused_while_a_batch_writes_to_the_same_output(tmp_path, monkeypatch):
+    out, temp = tmp_path / "output", tmp_path / "tmp"
+    orphan = temp / "kit-kernel-999999999-x"  # no such pid: a killed run's
+    orphan.mkdir(parents=True)
+    monkeypatch.setattr("tempfile.tempdir", str(temp))
     message = (f"另一个 kit batch 正在写入同一输出目录（进程 {os.getpid()}，锁文件 {out / '.kit-batch.lock'}）："
                "请等它结束后再运行")
     with batch_lock(out):
@@ -253,6 +251,7 @@ def test_kit_run_is_refused_while_a_batch_writes_to_the_same_output(tmp_path):
         result = CliRunner().invoke(cli.main, ["run", str(SEED_PARAMS), "--output", str(out)])
         assert (result.exit_code, result.output) == (6, message + "\n")
     assert sorted(p.name for p in out.iterdir()) == [".kit-batch.lock"]  # nothing ran
+    assert list(temp.iterdir()) == []  # but a killed run's temporary folder is removed
 
 
 def test_a_batch_is_refused_while_a_kit_run_writes_there_and_runs_share(tmp_path):
