@@ -14,6 +14,8 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
@@ -75,6 +77,11 @@ class Batch:
             assert time.monotonic() < deadline, f"no {what} after {seconds} s"
             time.sleep(0.05)
 
+    def wait_for_the_slow_one_alone(self) -> None:
+        """Until the three other reports are published (the driver said so) and the slow one runs."""
+        self.wait_for(lambda: self.mark.exists() and sum("已发布" in line for line in self.lines) == 3,
+                      "three reports published and the slow one running")
+
     def finish(self) -> tuple[int, str, str]:
         err = self.proc.stderr.read()
         code = self.proc.wait(timeout=300)
@@ -124,13 +131,21 @@ def leftovers(out: Path) -> list[str]:
 # ----------------------------------------------------------------- the driver dies
 
 
+@contextmanager
+def slow_batch(base: Path, seconds: int) -> Iterator[tuple[Path, Batch]]:
+    """``kit batch`` of :func:`slow_project`, from when the slow report alone runs; killed whatever happens."""
+    root = slow_project(base, seconds)
+    batch = Batch(root, base)
+    try:
+        batch.wait_for_the_slow_one_alone()
+        yield root, batch
+    finally:
+        batch.kill_all()
+
+
 @pytest.mark.slow
 def test_driver_killed_alone_takes_its_processes_with_it_and_publishes_nothing(tmp_path):
-    root = slow_project(tmp_path, seconds=8)
-    batch = Batch(root, tmp_path)
-    try:
-        batch.wait_for(lambda: batch.mark.exists() and sum("已发布" in line for line in batch.lines) == 3,
-                       "three reports published and the slow one running")
+    with slow_batch(tmp_path, seconds=8) as (root, batch):
         roles = {" ".join(p.cmdline()[1:3]) for p in batch.processes()}
         assert {"-m kit.cli", "-m kit.forkserver"} <= roles, roles  # and workers, kernels, the tracker
         os.kill(batch.proc.pid, signal.SIGKILL)  # the driver only, not its group
@@ -139,8 +154,6 @@ def test_driver_killed_alone_takes_its_processes_with_it_and_publishes_nothing(t
         out = root / "output"
         assert not (out / "slow" / "2020").exists()  # its worker did not finish it: nothing published
         assert leftovers(out) == []
-    finally:
-        batch.kill_all()
     # the next run removes the temporary folders the killed one left, and only those
     left = sorted(p.name.split("-")[1] for p in batch.tmp.iterdir() if p.name.startswith("kit-"))
     assert {"fork", "kernel", "run"} <= set(left), left
@@ -185,11 +198,7 @@ def test_a_worker_whose_driver_is_gone_publishes_nothing(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_ctrl_c_stops_the_batch_says_what_finished_and_exits_130(tmp_path):
-    root = slow_project(tmp_path, seconds=300)
-    batch = Batch(root, tmp_path)
-    try:
-        batch.wait_for(lambda: batch.mark.exists() and sum("已发布" in line for line in batch.lines) == 3,
-                       "three reports published and the slow one running")
+    with slow_batch(tmp_path, seconds=300) as (root, batch):
         os.killpg(batch.proc.pid, signal.SIGINT)  # what the terminal sends on Ctrl-C: the whole group
         code, out, err = batch.finish()
         assert code == 130, err
@@ -208,8 +217,6 @@ def test_ctrl_c_stops_the_batch_says_what_finished_and_exits_130(tmp_path):
         assert batch.left_after(10) == []
         assert sorted(published_state(root / "output")) == ["agency-0/2020", "pingtan/2021", "pingtan/2022"]
         assert leftovers(root / "output") == []
-    finally:
-        batch.kill_all()
 
 
 def test_workers_ignore_ctrl_c_from_their_first_instruction_the_fork_server_never_gets_it(tmp_path):
@@ -372,19 +379,23 @@ needs_mounts = pytest.mark.skipif(not unshare_works(),
                                   reason="needs `unshare -m` (root) for a private tmpfs / read-only bind mount")
 
 
-def in_private_mounts(script: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
-    """Run ``script`` (sh) in a mount namespace of its own: its mounts vanish with it."""
-    return subprocess.run(["unshare", "-m", "sh", "-c", script], env=env, cwd=cwd, capture_output=True, text=True,
-                          timeout=600)
+def in_private_mounts(script: str, root: Path) -> subprocess.CompletedProcess:
+    """Run ``script`` (sh) for the project ``root`` in a mount namespace of its own: its mounts vanish with it."""
+    return subprocess.run(["unshare", "-m", "sh", "-c", script], env={**os.environ, "KIT_ROOT": str(root)}, cwd=root,
+                          capture_output=True, text=True, timeout=600)
+
+
+def project_to_mount_on(base: Path, good: int) -> tuple[Path, Path]:
+    """A project and its output folder, made beforehand to be a mount point."""
+    root = make_project(base, good=good, invalid=False, boom=False)
+    (root / "output").mkdir()
+    return root, root / "output"
 
 
 @pytest.mark.slow
 @needs_mounts
 def test_disk_full_mid_batch_then_room_again(tmp_path):
-    root = make_project(tmp_path, good=2, invalid=False, boom=False)
-    out = root / "output"
-    out.mkdir()
-    env = {**os.environ, "KIT_ROOT": str(root)}
+    root, out = project_to_mount_on(tmp_path, good=2)
     kit = f"{sys.executable} -m kit.cli batch --workers 1"
     logs = tmp_path / "logs"
     logs.mkdir()
@@ -394,7 +405,7 @@ def test_disk_full_mid_batch_then_room_again(tmp_path):
               f"mount -o remount,size=64m {out}; "
               f"{kit} >{logs}/2.out 2>{logs}/2.err || echo $? >{logs}/2.rc; "
               f"find {out} -mindepth 1 -printf '%P %y\\n' >{logs}/2.tree")
-    done = in_private_mounts(script, env, root)
+    done = in_private_mounts(script, root)
     assert done.returncode == 0, done.stderr
 
     def log(name: str) -> str:
@@ -423,14 +434,11 @@ def test_disk_full_mid_batch_then_room_again(tmp_path):
 @pytest.mark.slow
 @needs_mounts
 def test_read_only_output_is_one_clear_message_before_anything_runs(tmp_path):
-    root = make_project(tmp_path, good=1, invalid=False, boom=False)
-    out = root / "output"
-    out.mkdir()
-    env = {**os.environ, "KIT_ROOT": str(root)}
+    root, out = project_to_mount_on(tmp_path, good=1)
     kit = f"{sys.executable} -m kit.cli"
     script = (f"mount --bind {out} {out} && mount -o remount,bind,ro {out} && "
               f"{{ {kit} batch; echo \"batch $?\"; {kit} run params/pingtan/2022.yaml; echo \"run $?\"; }}")
-    done = in_private_mounts(script, env, root)
+    done = in_private_mounts(script, root)
     assert done.stdout.splitlines()[-2:] == ["batch 7", "run 7"], done.stderr
     assert done.stderr.splitlines() == ["无法写入 output：文件系统是只读的（EROFS）"] * 2
     assert list(out.iterdir()) == []
