@@ -223,6 +223,8 @@ def _execute(plans: dict[Path, Plan], options: RunOptions, executor: Executor | 
                 collected.add(future)
                 done(futures[future][0], _collect(future, futures[future][1]))
         except KeyboardInterrupt:
+            for future in futures:  # no report starts now (on any executor: a Dask cluster's too)
+                future.cancel()
             for future, (f, p) in futures.items():  # finished, not yet collected
                 if future not in collected and future.done() and not future.cancelled():
                     done(f, _collect(future, p))
