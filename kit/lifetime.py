@@ -6,8 +6,8 @@
 * Ctrl-C is the driver's to handle: the workers it starts ignore SIGINT (the terminal sends it
   to the whole process group), the fork server has a process group of its own, so they print
   no traceback and are stopped by the driver.
-* Temporary folders carry their owner's pid in their name (``kit-run-<pid>-…``): the next run
-  removes those whose owner is gone, whatever killed it.
+* Temporary folders carry their owner's pid and start time in their name (``kit-run-<pid>.<start>-…``):
+  the next run removes those whose owner is gone (or a zombie), whatever killed it.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 TEMP_KINDS = ("run", "kernel", "fork")
-_TEMP_NAME = re.compile(rf"^kit-(?:{'|'.join(TEMP_KINDS)})-(\d+)-")
+# kit-<kind>-<owner pid>[.<owner's start time>]-<random>: the start time tells a reused pid apart
+_TEMP_NAME = re.compile(rf"^kit-(?:{'|'.join(TEMP_KINDS)})-(\d+)(?:\.(\d+))?-")
 PR_SET_PDEATHSIG = 1
 
 _parent: int | None = None  # the batch driver this worker belongs to (None: not a batch worker)
@@ -112,32 +113,53 @@ def interrupt_once() -> Iterator[None]:
 def temp_prefix(kind: str) -> str:
     """The name prefix of a temporary folder of ``kind`` owned by this process."""
     assert kind in TEMP_KINDS, kind
-    return f"kit-{kind}-{os.getpid()}-"
+    stat = _stat(os.getpid())
+    start = f".{stat[STARTTIME]}" if stat else ""
+    return f"kit-{kind}-{os.getpid()}{start}-"
 
 
 def temp_folder(kind: str) -> str:
     return tempfile.mkdtemp(prefix=temp_prefix(kind))
 
 
-def alive(pid: int) -> bool:
+STARTTIME = 19  # field 22 of /proc/<pid>/stat, counted after the command name (field 3 is STATE, 0)
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of ``/proc/<pid>/stat`` after the command name: [] for no such process, None
+    where there is no /proc to ask."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return [] if os.path.exists("/proc/self/stat") else None
+    except OSError:
+        return None
+    return text.rpartition(")")[2].split()
+
+
+def running(pid: int, start: str | None = None) -> bool:
+    """Whether process ``pid`` runs — not a zombie, and (if ``start`` is known) the very process that
+    started then, not a later one that got its pid."""
+    stat = _stat(pid)
+    if stat is None:  # no /proc: whether something has the pid
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # another user's process
+            return True
         return True
-    return True
+    return bool(stat) and stat[0] != "Z" and start in (None, stat[STARTTIME])
 
 
 def remove_orphaned_temp_folders(base: Path | None = None) -> list[Path]:
-    """Remove the kit's temporary folders whose owner process is gone (a killed run's); return them.
-    A folder whose owner still runs — or whose pid a new process took — is left alone."""
+    """Remove the kit's temporary folders whose owner process is gone (a killed run's); return them."""
     base = Path(base or tempfile.gettempdir())
     removed = []
     with suppress(OSError):
         for entry in os.scandir(base):
             match = _TEMP_NAME.match(entry.name)
-            if match and entry.is_dir(follow_symlinks=False) and not alive(int(match.group(1))):
+            if match and entry.is_dir(follow_symlinks=False) and not running(int(match.group(1)), match.group(2)):
                 shutil.rmtree(entry.path, ignore_errors=True)
                 removed.append(Path(entry.path))
     return removed

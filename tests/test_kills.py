@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -57,9 +58,8 @@ def slow_project(base: Path, seconds: int) -> Path:
 class Batch:
     """``kit batch`` in a process group of its own (as a terminal runs it), its output collected."""
 
-    def __init__(self, root: Path, base: Path, *args: str) -> None:
-        self.tag, self.mark, self.tmp = uuid.uuid4().hex, base / "mark", base / "tmp"
-        self.tmp.mkdir(exist_ok=True)
+    def __init__(self, root: Path, base: Path, tmp: Path, *args: str) -> None:
+        self.tag, self.mark, self.tmp = uuid.uuid4().hex, base / "mark", tmp
         self.env = {**os.environ, "KIT_ROOT": str(root), TAG: self.tag, "KIT_TEST_MARK": str(self.mark),
                     "TMPDIR": str(self.tmp)}
         self.args = ["batch", "--workers", "2", *args]
@@ -131,11 +131,19 @@ def leftovers(out: Path) -> list[str]:
 # ----------------------------------------------------------------- the driver dies
 
 
+@pytest.fixture
+def short_tmp() -> Iterator[Path]:
+    """The batch's TMPDIR: short, as /tmp is (a kernel's IPC socket path must fit in 107 bytes)."""
+    folder = Path(tempfile.mkdtemp(prefix="kt", dir="/tmp"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 @contextmanager
-def slow_batch(base: Path, seconds: int) -> Iterator[tuple[Path, Batch]]:
+def slow_batch(base: Path, tmp: Path, seconds: int) -> Iterator[tuple[Path, Batch]]:
     """``kit batch`` of :func:`slow_project`, from when the slow report alone runs; killed whatever happens."""
     root = slow_project(base, seconds)
-    batch = Batch(root, base)
+    batch = Batch(root, base, tmp)
     try:
         batch.wait_for_the_slow_one_alone()
         yield root, batch
@@ -144,8 +152,8 @@ def slow_batch(base: Path, seconds: int) -> Iterator[tuple[Path, Batch]]:
 
 
 @pytest.mark.slow
-def test_driver_killed_alone_takes_its_processes_with_it_and_publishes_nothing(tmp_path):
-    with slow_batch(tmp_path, seconds=8) as (root, batch):
+def test_driver_killed_alone_takes_its_processes_with_it_and_publishes_nothing(tmp_path, short_tmp):
+    with slow_batch(tmp_path, short_tmp, seconds=8) as (root, batch):
         roles = {" ".join(p.cmdline()[1:3]) for p in batch.processes()}
         assert {"-m kit.cli", "-m kit.forkserver"} <= roles, roles  # and workers, kernels, the tracker
         os.kill(batch.proc.pid, signal.SIGKILL)  # the driver only, not its group
@@ -197,8 +205,8 @@ def test_a_worker_whose_driver_is_gone_publishes_nothing(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_ctrl_c_stops_the_batch_says_what_finished_and_exits_130(tmp_path):
-    with slow_batch(tmp_path, seconds=300) as (root, batch):
+def test_ctrl_c_stops_the_batch_says_what_finished_and_exits_130(tmp_path, short_tmp):
+    with slow_batch(tmp_path, short_tmp, seconds=300) as (root, batch):
         os.killpg(batch.proc.pid, signal.SIGINT)  # what the terminal sends on Ctrl-C: the whole group
         code, out, err = batch.finish()
         assert code == 130, err
@@ -246,7 +254,7 @@ def test_a_second_ctrl_c_does_not_cut_the_wind_down_short():
 
 def test_kit_run_is_refused_while_a_batch_writes_to_the_same_output(tmp_path, monkeypatch):
     out, temp = tmp_path / "output", tmp_path / "tmp"
-    orphan = temp / "kit-kernel-999999999-x"  # no such pid: a killed run's
+    orphan = temp / "kit-kernel-999999999.1-x"  # no such pid: a killed run's
     orphan.mkdir(parents=True)
     monkeypatch.setattr("tempfile.tempdir", str(temp))
     message = (f"另一个 kit batch 正在写入同一输出目录（进程 {os.getpid()}，锁文件 {out / '.kit-batch.lock'}）："
@@ -321,18 +329,26 @@ def test_a_publisher_never_removes_the_version_another_is_writing(tmp_path, monk
 def test_temporary_folders_name_their_owner_and_only_orphans_are_removed(tmp_path, monkeypatch):
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
-    names = [f"kit-run-{gone.pid}-a", f"kit-kernel-{gone.pid}-b", f"kit-fork-{gone.pid}-c",  # owner gone
-             f"kit-run-{os.getpid()}-d",  # owner running
-             "kit-run-x8a7sd", f"kit-verify-{gone.pid}-e", f"other-{gone.pid}-f"]  # not the kit's, or no owner
-    for name in names:
-        (tmp_path / name).mkdir()
-        (tmp_path / name / "kernel.json").write_text("{}")
-    removed = lifetime.remove_orphaned_temp_folders(tmp_path)
-    assert sorted(p.name for p in removed) == sorted(names[:3])
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[3:])
+    me = lifetime.temp_prefix("run").removeprefix("kit-run-").rstrip("-")  # <pid>.<start time>
+    pid, start = me.split(".")
+    assert pid == str(os.getpid()) and start == Path("/proc/self/stat").read_text().rpartition(")")[2].split()[19]
+    with subprocess.Popen([sys.executable, "-c", "pass"]) as zombie:  # exited, not yet reaped: dead all the same
+        while lifetime._stat(zombie.pid)[0] != "Z":
+            time.sleep(0.01)
+        names = [f"kit-run-{gone.pid}-a", f"kit-kernel-{gone.pid}.123-b", f"kit-fork-{gone.pid}-c",  # owner gone
+                 f"kit-run-{zombie.pid}-z",
+                 f"kit-run-{pid}.{int(start) + 1}-r",  # the pid now of another process than the owner's
+                 f"kit-run-{me}-d", f"kit-kernel-{pid}-e",  # owner running
+                 "kit-run-x8a7sd", f"kit-verify-{gone.pid}-f", f"other-{gone.pid}-g"]  # not the kit's, or no owner
+        for name in names:
+            (tmp_path / name).mkdir()
+            (tmp_path / name / "kernel.json").write_text("{}")
+        removed = lifetime.remove_orphaned_temp_folders(tmp_path)
+    assert sorted(p.name for p in removed) == sorted(names[:5])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[5:])
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
     km = IPCKernelManager(kernel_name="python3")
-    assert Path(km.socket_dir).name.startswith(f"kit-kernel-{os.getpid()}-")
+    assert Path(km.socket_dir).name.startswith(f"kit-kernel-{me}-")
 
 
 # ----------------------------------------------------------------- full disks, read-only output
