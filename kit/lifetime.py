@@ -3,6 +3,8 @@
 * A batch's workers and its fork server die with the driver, also when it is SIGKILLed:
   Linux sends them SIGKILL when it exits (``PR_SET_PDEATHSIG``), and a worker whose driver
   is gone publishes nothing (:func:`orphaned`, checked just before a report is swapped in).
+  Forked kernels die with the fork server the same way; a stock kernel leaves within a second
+  of its worker (ipykernel polls its parent).
 * Ctrl-C is the driver's to handle: the workers it starts ignore SIGINT (the terminal sends it
   to the whole process group), the fork server has a process group of its own, so they print
   no traceback and are stopped by the driver.
