@@ -41,7 +41,7 @@ $(LAB_STAMP): requirements-lab.lock pyproject.toml
 lab: $(LAB_STAMP)
 	.venv-lab/bin/jupyter lab notebooks/report.ipynb
 
-DEV := pytest==9.2.0 hypothesis==6.170.17 selenium==4.51.0 beautifulsoup4==4.15.0 lxml==6.1.3
+DEV := pytest==9.2.0 hypothesis==6.170.17 selenium==4.51.0 beautifulsoup4==4.15.0 lxml==6.1.3 psutil==7.2.2
 
 # Regenerate both locks from pyproject's direct pins (run after changing a pin).
 lock:

@@ -21,8 +21,8 @@ from kit import paths
 from kit.audit import inputs, provenance, record
 from kit.audit.record import HTML_NAME, NOTEBOOK_NAME, PDF_NAME
 from kit.check.validate import Validated, validate_file
-from kit.exceptions import ExecutionError, Problem
-from kit.run import execute
+from kit.exceptions import ExecutionError, Problem, WriteError
+from kit.run import execute, lifetime
 from kit.write import export, pdf, publish
 
 
@@ -90,12 +90,16 @@ def run_report(params_file: Path | str, options: RunOptions | None = None) -> Ru
     """Validate, execute, export and publish one agency-year's report.
 
     Raises :class:`~kit.exceptions.ValidationFailed` before any kernel starts (and
-    before ``output/`` is touched) when the file breaks a rule.
+    before ``output/`` is touched) when the file breaks a rule, and
+    :class:`~kit.exceptions.OutputLocked` while a batch writes to the same output folder
+    (other runs may: each report's publishing is locked on its own).
     """
     options = options or RunOptions()
     started = time.perf_counter()
     p = plan(params_file, options)
-    return execute_plan(p, options, started)
+    lifetime.remove_orphaned_temp_folders()
+    with publish.output_lock(options.output or paths.output_dir(), "kit run", shared=True):
+        return execute_plan(p, options, started)
 
 
 def execute_plan(p: Plan, options: RunOptions, started: float | None = None) -> RunResult:
@@ -127,7 +131,8 @@ def build(p: Plan, options: RunOptions, circumstances: dict[str, Any] | None = N
     validated, dest = p.validated, p.dest
     notebook = paths.master_notebook()
     begin = datetime.now(UTC)
-    with tempfile.TemporaryDirectory(prefix="kit-run-") as tmp:
+    with (publish.writing(Path(tempfile.gettempdir())),
+          tempfile.TemporaryDirectory(prefix=lifetime.temp_prefix("run")) as tmp):
         executed = Path(tmp) / NOTEBOOK_NAME
         try:
             nb = execute.execute(notebook, executed, notebook_parameters(p), file=validated.file,
@@ -135,9 +140,7 @@ def build(p: Plan, options: RunOptions, circumstances: dict[str, Any] | None = N
                                  ahead=options.ahead)
         except ExecutionError as exc:
             if executed.exists():
-                failed = failed_notebook_path(dest)
-                publish.write_atomic(failed, executed.read_bytes())
-                raise ExecutionError(exc.file, exc.message, paths.relative_to_root(failed)) from None
+                raise keep_failed(exc, dest, executed.read_bytes()) from None
             raise
     run = record.make(p, options, begin, datetime.now(UTC))
     if circumstances:
@@ -170,6 +173,18 @@ def report_files(nb: nbformat.NotebookNode, run: record.Record) -> dict[str, byt
         files[name] = WRITERS[name](nb, files)
     files[record.RECORD_NAME] = run.run_json()
     return files
+
+
+def keep_failed(exc: ExecutionError, dest: Path, notebook: bytes) -> ExecutionError:
+    """Keep a failed run's notebook beside ``dest`` for review; the error, naming it — or saying
+    why it could not be kept (a full disk must not hide why the run failed)."""
+    failed = failed_notebook_path(dest)
+    try:
+        with publish.writing(failed), publish.report_lock(dest):  # its temporary file: safe from a clean-up
+            publish.write_atomic(failed, notebook)
+    except WriteError as write:
+        return ExecutionError(exc.file, f"{exc.message}；执行失败的笔记本未能保存：{write}")
+    return ExecutionError(exc.file, exc.message, paths.relative_to_root(failed))
 
 
 INJECTED_ID = "injected-parameters"

@@ -10,10 +10,10 @@
 
 from __future__ import annotations
 
-import fcntl
+import contextlib
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
@@ -22,25 +22,18 @@ from pathlib import Path
 from kit import paths
 from kit.api import Plan, RunOptions, execute_plan, plan
 from kit.content import narrative, render
-from kit.exceptions import KitError, ValidationFailed
+from kit.exceptions import KitError, OutputLocked, ValidationFailed, WriteError
 from kit.read import discover
+from kit.run import lifetime
 from kit.run.forkserver import ForkServer, swap_address
 from kit.write import publish
 
-STATUS_LABELS = {"published": "已发布", "unchanged": "未变化（未重新生成）", "failed": "失败", "invalid": "参数无效"}
-LOCK_NAME = ".kit-batch.lock"
+STATUS_LABELS = {"published": "已发布", "unchanged": "未变化（未重新生成）", "failed": "失败", "invalid": "参数无效",
+                 "interrupted": "已中断（未完成）"}
+LOCK_NAME = publish.LOCK_NAME
 INDEX_NAME = "index.html"
-
-
-class BatchLocked(KitError):
-    exit_code = 6
-
-    def __init__(self, lock: str, holder: str) -> None:
-        self.lock, self.holder = lock, holder
-        super().__init__(f"另一个批处理正在运行（进程 {holder or '未知'}，锁文件 {lock}）：请等它结束后再运行")
-
-    def _args(self) -> tuple:
-        return (self.lock, self.holder)
+CUT_OFF = "批处理被中断（Ctrl-C）：此报告未完成，已发布的版本（如有）保持不变"
+BatchLocked = OutputLocked  # the name it had when only batches took the lock
 
 
 @dataclass(frozen=True)
@@ -69,7 +62,9 @@ class Outcome:
 @dataclass
 class BatchResult:
     outcomes: list[Outcome] = field(default_factory=list)
-    index: Path | None = None
+    index: Path | None = None  # None: not written (index_error says why)
+    index_error: str = ""
+    interrupted: bool = False  # Ctrl-C: the reports not finished are "interrupted"
 
     @property
     def ok(self) -> bool:
@@ -108,6 +103,13 @@ def prepare(path: Path, options: RunOptions, force: bool = False) -> Plan | Outc
 
 
 def prepare_all(files: list[Path], options: RunOptions, force: bool = False) -> tuple[list[Outcome], list[Plan]]:
+    """``prepare`` for every file: the outcomes of those with nothing to run, and the plans of the rest."""
+    prepared = prepare_each(files, options, force)
+    return ([o for o in prepared.values() if isinstance(o, Outcome)],
+            [p for p in prepared.values() if isinstance(p, Plan)])
+
+
+def prepare_each(files: list[Path], options: RunOptions, force: bool = False) -> dict[Path, Plan | Outcome]:
     """``prepare`` for every file; files that claim the same agency-year are all refused, naming each other."""
     prepared = {f: prepare(f, options, force) for f in files}
 
@@ -120,8 +122,7 @@ def prepare_all(files: list[Path], options: RunOptions, force: bool = False) -> 
         message = discover.clash_message(group)
         for f in group:
             prepared[f] = Outcome(**_base(f), status="invalid", message=message, errors=(message,))
-    return ([o for o in prepared.values() if isinstance(o, Outcome)],
-            [p for p in prepared.values() if isinstance(p, Plan)])
+    return prepared
 
 
 def _described(p: Plan) -> dict[str, str]:
@@ -148,28 +149,16 @@ def run_one(params_file: str, options: RunOptions) -> Outcome:
     return Outcome(**described, status="published", warnings=warnings, seconds=result.seconds)
 
 
-@contextmanager
-def batch_lock(output: Path) -> Iterator[None]:
-    """One batch per output folder at a time; the second is told who holds the lock."""
-    output.mkdir(parents=True, exist_ok=True)
-    lock = output / LOCK_NAME
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode(errors="replace").strip()
-            raise BatchLocked(paths.relative_to_root(lock), holder) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock, also when the process is killed
+def batch_lock(output: Path) -> contextlib.AbstractContextManager[None]:
+    """One batch per output folder at a time, and no ``kit run`` meanwhile; the next is told who holds it."""
+    return publish.output_lock(output, "kit batch")
 
 
-def default_executor(workers: int | None = None) -> Executor:
-    """A process pool, one worker per core; workers are spawned (no inherited threads or sockets)."""
-    return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, mp_context=get_context("spawn"))
+def default_executor(workers: int | None = None) -> ProcessPoolExecutor:
+    """A process pool, one worker per core; workers are spawned (no inherited threads or sockets),
+    ignore Ctrl-C (the driver stops them) and die with the driver."""
+    return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, mp_context=get_context("spawn"),
+                               initializer=lifetime.worker_started, initargs=(os.getpid(),))
 
 
 def run_batch(root: Path | None = None, options: RunOptions | None = None, *, force: bool = False,
@@ -177,50 +166,111 @@ def run_batch(root: Path | None = None, options: RunOptions | None = None, *, fo
               ahead: bool = True,
               on_start: Callable[[int], None] | None = None,
               on_outcome: Callable[[Outcome], None] | None = None) -> BatchResult:
-    """Run every report under ``root`` (default ``params/``) and write ``output/index.html``."""
+    """Run every report under ``root`` (default ``params/``) and write ``output/index.html``.
+
+    Ctrl-C stops it: no report starts, the running ones are cut off (their workers and kernels
+    stopped, nothing half-published), and the result and the index say which finished and
+    which were interrupted (``result.interrupted``)."""
     root = Path(root or paths.params_dir())
     options = options or RunOptions()
     output = (options.output or paths.output_dir()).resolve()
     options = replace(options, output=output)  # absolute: workers may run elsewhere
     files = param_files(root)
     result = BatchResult()
-    with batch_lock(output):
+    lifetime.remove_orphaned_temp_folders()  # a killed run's
+    with batch_lock(output), lifetime.interrupt_once():
         if on_start is not None:
             on_start(len(files))
+        finished: list[tuple[Path, Outcome]] = []  # one append per outcome: a Ctrl-C can't split it
+        plans: dict[Path, Plan] = {}
 
-        def done(outcome: Outcome) -> None:
-            result.outcomes.append(outcome)
+        def done(f: Path, outcome: Outcome) -> None:
+            finished.append((f, outcome))
             if on_outcome is not None:
                 on_outcome(outcome)
 
-        refused, todo = prepare_all(files, options, force)
-        for outcome in refused:
-            done(outcome)
-        if todo:
-            own = executor is None
-            stack = ExitStack()
-            server = stack.enter_context(fork_server(kernel if own else "stock"))  # Dask workers are elsewhere
-            if server is not None and ahead:
-                options = replace(options, ahead=True)
-            pool = executor or default_executor(min(workers or os.cpu_count() or 1, len(todo)))
-            try:
-                # absolute, but a link stays a link: the worker reads the file as the driver did
-                futures = {pool.submit(run_one, os.path.abspath(p.params_file), options): p for p in todo}
-                for future in as_completed(futures):
-                    try:
-                        outcome = future.result()
-                    except Exception as exc:
-                        outcome = Outcome(**_described(futures[future]), status="failed",
-                                          message=f"执行进程异常退出：{type(exc).__name__}: {exc}")
-                    done(outcome)
-            finally:
-                if own:
-                    pool.shutdown(wait=True, cancel_futures=True)
-                stack.close()  # the fork server and its kernels go after the workers
-        result.outcomes.sort(key=lambda o: (o.agency, o.year, o.params_file))
-        result.index = output / INDEX_NAME
-        publish.write_atomic(result.index, render.index_html(result.outcomes).encode())
+        try:
+            for f, prepared in prepare_each(files, options, force).items():
+                if isinstance(prepared, Outcome):
+                    done(f, prepared)
+                else:
+                    plans[f] = prepared
+            if plans:
+                _execute(plans, options, executor, workers, kernel, ahead, done)
+        except KeyboardInterrupt:
+            result.interrupted = True
+            ended = {f for f, _ in finished}
+            for f in files:
+                if f not in ended:
+                    done(f, cut_off(plans.get(f) or f))
+            lifetime.remove_orphaned_temp_folders()  # the stopped workers'
+        result.outcomes = sorted((o for _, o in finished), key=lambda o: (o.agency, o.year, o.params_file))
+        result.index, result.index_error = write_index(output, result.outcomes)
     return result
+
+
+def cut_off(item: Plan | Path) -> Outcome:
+    """A report a Ctrl-C stopped before it finished (or started)."""
+    base = _described(item) if isinstance(item, Plan) else _base(item)
+    return Outcome(**base, status="interrupted", message=CUT_OFF)
+
+
+def write_index(output: Path, outcomes: list[Outcome]) -> tuple[Path | None, str]:
+    """``output/index.html``, or why it could not be written (the outcomes are known all the same)."""
+    index = output / INDEX_NAME
+    for stale in output.glob(f".{INDEX_NAME}.*.tmp"):  # a killed batch's (this one holds the lock)
+        stale.unlink(missing_ok=True)
+    try:
+        publish.write_atomic(index, render.index_html(outcomes).encode())
+    except WriteError as exc:
+        return None, str(exc)
+    return index, ""
+
+
+def _execute(plans: dict[Path, Plan], options: RunOptions, executor: Executor | None, workers: int | None,
+             kernel: str, ahead: bool, done: Callable[[Path, Outcome], None]) -> None:
+    """Run the planned reports on the executor (a process pool of the batch's own by default)."""
+    own = executor is None
+    futures: dict[Future, tuple[Path, Plan]] = {}
+    with ExitStack() as stack:
+        server = stack.enter_context(fork_server(kernel if own else "stock"))  # Dask workers are elsewhere
+        if server is not None and ahead:
+            options = replace(options, ahead=True)
+        pool = executor or default_executor(min(workers or os.cpu_count() or 1, len(plans)))
+        if own:  # the workers go before the fork server and its kernels
+            stack.callback(pool.shutdown, wait=True, cancel_futures=True)
+        collected: set[Future] = set()
+        try:
+            with lifetime.children_ignore_sigint():  # workers start here: Ctrl-C is the driver's alone
+                for f, p in plans.items():
+                    # absolute, but a link stays a link: the worker reads the file as the driver did
+                    futures[pool.submit(run_one, os.path.abspath(p.params_file), options)] = (f, p)
+            for future in as_completed(futures):
+                collected.add(future)
+                done(futures[future][0], _collect(future, futures[future][1]))
+        except KeyboardInterrupt:
+            for future in futures:  # no report starts now (on any executor: a Dask cluster's too)
+                future.cancel()
+            for future, (f, p) in futures.items():  # finished, not yet collected
+                if future not in collected and future.done() and not future.cancelled():
+                    done(f, _collect(future, p))
+            if own:
+                _kill_workers(pool)  # the running reports are cut off
+            raise
+
+
+def _collect(future: Future, p: Plan) -> Outcome:
+    try:
+        return future.result()
+    except Exception as exc:
+        return Outcome(**_described(p), status="failed", message=f"执行进程异常退出：{type(exc).__name__}: {exc}")
+
+
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    """SIGKILL the pool's workers (what Python 3.14's ``kill_workers`` does); their kernels follow
+    them (they watch their parent), and nothing they were writing is published half."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.kill()
 
 
 @contextmanager

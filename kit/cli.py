@@ -16,6 +16,9 @@ from kit.exceptions import KitError, ParamsError
 cli_zh.install()  # click's own words in Chinese, before the commands below are declared
 
 
+INTERRUPTED = 130  # what a shell reports for a command stopped by Ctrl-C (128 + SIGINT)
+
+
 def _fail(exc: KitError) -> None:
     click.echo(str(exc), err=True)
     sys.exit(exc.exit_code)
@@ -111,15 +114,23 @@ def batch(params_dir: Path | None, output: Path | None, timeout: int, pdf: bool,
                                on_outcome=report)
     except KitError as exc:
         _fail(exc)
+    except KeyboardInterrupt:  # before the batch started its reports
+        click.echo("已中断（Ctrl-C）：没有报告开始运行", err=True)
+        sys.exit(INTERRUPTED)
+    index = f"总览 {_show(result.index)}" if result.index else f"总览未能写入：{result.index_error}"
     click.echo(f"共 {len(result.outcomes)} 个报告：已发布 {result.count('published')}，未变化 {result.count('unchanged')}，"
                f"失败 {result.count('failed')}，参数无效 {result.count('invalid')}，"
-               f"警告 {sum(len(o.warnings) for o in result.outcomes)}；总览 {_show(result.index)}")
+               f"警告 {sum(len(o.warnings) for o in result.outcomes)}；{index}")
     for o in result.outcomes:
         if not o.ok:
             click.echo(f"— {o.label} {_show(o.params_file)}：{o.message}", err=True)
             for e in o.errors:
                 click.echo(f"    {_located(e, o.params_file)}", err=True)
-    if not result.ok:
+    if result.interrupted:
+        cut = result.count("interrupted")
+        click.echo(f"批处理已中断（Ctrl-C）：{len(result.outcomes) - cut} 个报告已完成，{cut} 个未完成", err=True)
+        sys.exit(INTERRUPTED)
+    if not result.ok or result.index is None:
         sys.exit(1)
 
 

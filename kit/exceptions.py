@@ -6,6 +6,7 @@ because a batch moves them between processes.
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 
 
@@ -135,3 +136,53 @@ class PathError(KitError):
     """An output path that cannot be built (bad agency id or year)."""
 
     exit_code = 2
+
+
+class OutputLocked(KitError):
+    """Another kit process writes to the same output folder (a batch holds it alone; runs share it)."""
+
+    exit_code = 6
+
+    def __init__(self, lock: str, holder: str) -> None:
+        self.lock, self.holder = lock, holder
+        pid, _, command = holder.partition(" ")
+        super().__init__(f"另一个 {command or 'kit 进程'} 正在写入同一输出目录（进程 {pid or '未知'}，锁文件 {lock}）："
+                         "请等它结束后再运行")
+
+    def _args(self) -> tuple:
+        return (self.lock, self.holder)
+
+
+# Why a write failed, for the errors a full disk or a read-only output folder give (errno → Chinese).
+WRITE_FAILURES = {
+    errno.ENOSPC: "磁盘空间已满",
+    errno.EDQUOT: "超出磁盘配额",
+    errno.EROFS: "文件系统是只读的",
+    errno.EACCES: "没有写入权限",
+    errno.EPERM: "没有写入权限",
+    errno.EFBIG: "文件超出大小上限",
+}
+
+
+class WriteError(KitError):
+    """The output could not be written: the disk is full, the folder read-only, …"""
+
+    exit_code = 7
+
+    def __init__(self, path: str, code: int) -> None:
+        self.path, self.code = path, code
+        super().__init__(f"无法写入 {path}：{WRITE_FAILURES.get(code, '写入失败')}（{errno.errorcode.get(code, code)}）")
+
+    def _args(self) -> tuple:
+        return (self.path, self.code)
+
+
+class Orphaned(KitError):
+    """A batch worker whose driver is gone: it publishes nothing."""
+
+    def __init__(self, dest: str) -> None:
+        self.dest = dest
+        super().__init__(f"批处理的主进程已退出：不再发布 {dest}")
+
+    def _args(self) -> tuple:
+        return (self.dest,)

@@ -127,7 +127,7 @@ def test_second_batch_is_refused_while_one_runs(project):
     out = project / "output"
     with batch_lock(out), pytest.raises(BatchLocked) as info:
         run_batch(workers=1)
-    assert str(info.value) == (f"另一个批处理正在运行（进程 {os.getpid()}，锁文件 output/.kit-batch.lock）："
+    assert str(info.value) == (f"另一个 kit batch 正在写入同一输出目录（进程 {os.getpid()}，锁文件 output/.kit-batch.lock）："
                                "请等它结束后再运行")
 
 

@@ -46,10 +46,11 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from kit.run import lifetime
 
 HASH_SEED = "0"
 ADDRESS_ENV = "KIT_FORK_SERVER"
@@ -108,19 +109,9 @@ def _reap(exit_codes: dict[int, int]) -> None:
         exit_codes[pid] = os.waitstatus_to_exitcode(status)
 
 
-def _die_with_parent() -> None:
-    """Linux: SIGKILL this process when the batch that started it dies."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
 def _run_child(request: dict, server_pid: int, set_by_imports: dict[str, str]) -> int:
     """In the forked child: become a fresh kernel process, run the kernel, return its exit code."""
+    lifetime.die_with_parent(server_pid)  # at once, not at the kernel's next poll of its parent
     os.setsid()  # a process group of its own, like a stock kernel (interrupts go to it alone)
     for sig in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_DFL)
@@ -175,10 +166,9 @@ def _warm_up() -> None:
     precompile()
 
 
-def serve(address: str) -> None:
-    """The fork server's loop: one JSON request per connection."""
-    _die_with_parent()
-    parent = os.getppid()
+def serve(address: str, parent: int) -> None:
+    """The fork server's loop: one JSON request per connection; it dies with ``parent``, the batch."""
+    lifetime.die_with_parent(parent)
     server_env = dict(os.environ)  # what the preloaded modules read as they were imported
     for name in PRELOAD:
         __import__(name)
@@ -225,7 +215,7 @@ def serve(address: str) -> None:
 
 def main() -> None:
     try:
-        serve(sys.argv[1])
+        serve(sys.argv[1], int(sys.argv[2]))
     except _ChildDone as done:  # the forked kernel finished: leave like any Python program
         sys.exit(done.code)
 
@@ -256,13 +246,20 @@ class ForkServer:
     """Owned by a batch: started before the workers, stopped (with its kernels) after them."""
 
     def __init__(self) -> None:
-        self.folder = tempfile.mkdtemp(prefix="kit-fork-")
+        self.folder = lifetime.temp_folder("fork")
         self.address = os.path.join(self.folder, "server.sock")
         env = {**os.environ, "PYTHONHASHSEED": HASH_SEED}
-        with open(os.path.join(self.folder, "server.log"), "ab") as log:  # the server keeps its own copy
-            self.process = subprocess.Popen([sys.executable, "-m", "kit.run.forkserver", self.address], env=env,
-                                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log)
-        line = self.process.stdout.readline()
+        cmd = [sys.executable, "-m", "kit.run.forkserver", self.address, str(os.getpid())]
+        # the server keeps its own copy of the log; in a process group of its own, it doesn't get the
+        # terminal's Ctrl-C (the batch stops it)
+        with open(os.path.join(self.folder, "server.log"), "ab") as log:
+            self.process = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                            stderr=log, process_group=0)
+        try:
+            line = self.process.stdout.readline()
+        except BaseException:  # Ctrl-C while it starts: not left running
+            self.stop()
+            raise
         if line.strip() != b"ready":
             self.stop()
             raise RuntimeError("fork 服务器未能启动")

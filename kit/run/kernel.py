@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import time
 import uuid
 import weakref
@@ -23,7 +22,7 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 from traitlets import Type
 
-from kit.run import forkserver
+from kit.run import forkserver, lifetime
 
 
 class ForkProvisioner(LocalProvisioner):
@@ -93,7 +92,7 @@ class IPCKernelManager(AsyncKernelManager):
     client_factory = Type(klass=PromptClient)  # (not client_class: AsyncKernelManager's own factory wins)
 
     def __init__(self, **kwargs: Any) -> None:
-        self.socket_dir = tempfile.mkdtemp(prefix="kit-kernel-")
+        self.socket_dir = lifetime.temp_folder("kernel")
         # removed at cleanup; also when a dead kernel's manager is dropped without one
         weakref.finalize(self, shutil.rmtree, self.socket_dir, True)
         kwargs.setdefault("transport", "ipc")
