@@ -10,20 +10,22 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
 
-from kit import __version__, execute, export, forkserver, inputs, paths, pdf, provenance, publish
+from kit import __version__, execute, forkserver, inputs, paths, project, provenance, publish, writers
 from kit.exceptions import ExecutionError, Problem
 from kit.narrative import deadline, title
+from kit.report import Report
 from kit.validate import Validated, validate_file
 
 NOTEBOOK_NAME = "report.ipynb"
-HTML_NAME = "report.html"
-PDF_NAME = "report.pdf"
+HTML_NAME = writers.HtmlWriter.filename
+PDF_NAME = writers.PdfWriter.filename
+DOCX_NAME = writers.DocxWriter.filename
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class RunOptions:
     kernel_name: str = execute.KERNEL_NAME
     timeout: int | None = 600
     generated_on: str | None = None  # the report's generation date (an input: kit verify re-uses it)
-    pdf: bool = False  # also report.pdf, printed by headless Chromium
+    project: project.Project | None = None  # the formats and page settings; None: the project's own (kit.toml)
     ahead: bool = False  # start the kernel for the worker's next report before running this one
 
 
@@ -47,17 +49,23 @@ class Plan:
     dest: Path
     previous_file: Path | None
     inputs: dict[str, str | None]
+    project: project.Project = field(default_factory=project.Project)
 
     @property
     def key(self) -> str:
-        return inputs.inputs_key(self.inputs)
+        """The hash of the inputs and of the project settings that shape the files (formats …)."""
+        return inputs.inputs_key({**self.inputs, "project": self.project.key()})
 
-    def unchanged(self, pdf: bool = False) -> bool:
-        """Published already from exactly these inputs (and still complete, with its PDF if asked)."""
+    @property
+    def file_names(self) -> list[str]:
+        """Every file this report publishes."""
+        return [writers.get(name).filename for name in self.project.formats] + [NOTEBOOK_NAME, publish.RECORD_NAME]
+
+    def unchanged(self) -> bool:
+        """Published already from exactly these inputs and settings (and still complete)."""
         record = publish.read_record(self.dest)
-        names = [HTML_NAME, NOTEBOOK_NAME] + ([PDF_NAME] if pdf else [])
         return (record is not None and record.get("inputs_key") == self.key
-                and all((self.dest / name).exists() for name in names))
+                and all((self.dest / name).exists() for name in self.file_names))
 
 
 @dataclass
@@ -67,6 +75,7 @@ class RunResult:
     notebook: Path
     seconds: float
     warnings: list[Problem] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)  # every published file, the HTML first
 
 
 def failed_notebook_path(dest: Path) -> Path:
@@ -74,16 +83,22 @@ def failed_notebook_path(dest: Path) -> Path:
     return dest.parent / f"{dest.name}.failed.ipynb"
 
 
+def with_project(options: RunOptions | None) -> RunOptions:
+    """The options with the project's settings read (once, in the driver: workers get them resolved)."""
+    options = options or RunOptions()
+    return options if options.project is not None else replace(options, project=project.load())
+
+
 def plan(params_file: Path | str, options: RunOptions | None = None) -> Plan:
     """Read and validate the parameter file; raise ValidationFailed on any error."""
-    options = options or RunOptions()
+    options = with_project(options)
     params_file = Path(params_file)
     validated = validate_file(params_file)
     validated.raise_for_errors()
     model = validated.model
     prev = validated.previous.path if validated.previous is not None else None
     dest = paths.report_dir(model.agency.id, model.year, options.output)
-    return Plan(params_file, validated, dest, prev, inputs.report_inputs(params_file, prev))
+    return Plan(params_file, validated, dest, prev, inputs.report_inputs(params_file, prev), options.project)
 
 
 def run_report(params_file: Path | str, options: RunOptions | None = None) -> RunResult:
@@ -92,7 +107,7 @@ def run_report(params_file: Path | str, options: RunOptions | None = None) -> Ru
     Raises :class:`~kit.exceptions.ValidationFailed` before any kernel starts (and
     before ``output/`` is touched) when the file breaks a rule.
     """
-    options = options or RunOptions()
+    options = with_project(options)
     started = time.perf_counter()
     p = plan(params_file, options)
     return execute_plan(p, options, started)
@@ -125,18 +140,17 @@ def execute_plan(p: Plan, options: RunOptions, started: float | None = None) -> 
     end = datetime.now(UTC)
     run = run_record(p, options, begin, end)
     annotate(nb, p.dest, run)
-    html = export.to_html(nb)
-    files = {
-        NOTEBOOK_NAME: nbformat.writes(nb).encode(),
-        HTML_NAME: html.encode(),
-        publish.RECORD_NAME: json.dumps({**run, "status": "published"}, ensure_ascii=False, indent=1).encode(),
-    }
-    if options.pdf:
-        files[PDF_NAME] = pdf.html_to_pdf(html)
+    executed_report = writers.Executed(nb, Report(validated), run, p.project)
+    files: dict[str, bytes] = {}
+    for name in p.project.formats:
+        writer = writers.get(name)
+        files[writer.filename] = writer.write(executed_report, files)
+    files[NOTEBOOK_NAME] = nbformat.writes(nb).encode()
+    files[publish.RECORD_NAME] = json.dumps({**run, "status": "published"}, ensure_ascii=False, indent=1).encode()
     publish.publish(dest, files)
     failed_notebook_path(dest).unlink(missing_ok=True)
     return RunResult(validated.file, dest / HTML_NAME, dest / NOTEBOOK_NAME, time.perf_counter() - started,
-                     validated.warnings)
+                     validated.warnings, [dest / name for name in files])
 
 
 def run_record(p: Plan, options: RunOptions, begin: datetime, end: datetime) -> dict:
@@ -163,6 +177,7 @@ def run_record(p: Plan, options: RunOptions, begin: datetime, end: datetime) -> 
         "started_utc": begin.isoformat(timespec="seconds"),
         "ended_utc": end.isoformat(timespec="seconds"),
         "generated_on": options.generated_on or provenance.generation_date(),
+        "files": p.file_names,
         "validation": {"errors": [str(e) for e in validated.errors],
                        "warnings": [str(w) for w in validated.warnings]},
     }

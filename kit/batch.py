@@ -20,7 +20,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from kit import narrative, paths, publish, render
-from kit.api import Plan, RunOptions, execute_plan, plan
+from kit.api import Plan, RunOptions, execute_plan, plan, with_project
 from kit.exceptions import KitError, ValidationFailed
 from kit.forkserver import ForkServer, swap_address
 
@@ -53,6 +53,11 @@ class Outcome:
     errors: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     seconds: float = 0.0
+    files: tuple[str, ...] = ()  # the report's files (not the audit record), as paths to show
+
+    @property
+    def file_names(self) -> list[str]:
+        return [Path(f).name for f in self.files]
 
     @property
     def ok(self) -> bool:
@@ -100,8 +105,10 @@ def prepare(path: Path, options: RunOptions, force: bool = False) -> Plan | Outc
         p = plan(path, options)
     except KitError as exc:
         return _invalid(path, exc)
-    if not force and p.unchanged(pdf=options.pdf):
-        return Outcome(**_described(p), status="unchanged", warnings=tuple(str(w) for w in p.validated.warnings))
+    if not force and p.unchanged():
+        return Outcome(**_described(p), status="unchanged", warnings=tuple(str(w) for w in p.validated.warnings),
+                       files=tuple(paths.relative_to_root(p.dest / n) for n in p.file_names if n.startswith("report.")
+                                   and not n.endswith(".ipynb")))
     return p
 
 
@@ -126,7 +133,8 @@ def run_one(params_file: str, options: RunOptions) -> Outcome:
         return Outcome(**described, status="failed", message=str(exc), warnings=warnings)
     except Exception as exc:
         return Outcome(**described, status="failed", message=f"{type(exc).__name__}: {exc}", warnings=warnings)
-    return Outcome(**described, status="published", warnings=warnings, seconds=result.seconds)
+    shown = tuple(paths.relative_to_root(f) for f in result.files if f.name not in {"report.ipynb", "run.json"})
+    return Outcome(**described, status="published", warnings=warnings, seconds=result.seconds, files=shown)
 
 
 @contextmanager
@@ -160,7 +168,7 @@ def run_batch(root: Path | None = None, options: RunOptions | None = None, *, fo
               on_outcome: Callable[[Outcome], None] | None = None) -> BatchResult:
     """Run every report under ``root`` (default ``params/``) and write ``output/index.html``."""
     root = Path(root or paths.params_dir())
-    options = options or RunOptions()
+    options = with_project(options)
     output = (options.output or paths.output_dir()).resolve()
     options = replace(options, output=output)  # absolute: workers may run elsewhere
     files = param_files(root)

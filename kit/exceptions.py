@@ -124,3 +124,22 @@ class PathError(KitError):
     """An output path that cannot be built (bad agency id or year)."""
 
     exit_code = 2
+
+
+class UnknownWriterError(KitError):
+    """An output format no writer is registered for."""
+
+    exit_code = 2
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        self.name, self.known = name, known
+        super().__init__(f"未知的输出格式 {name!r}；可用的格式：{', '.join(known)}")
+
+    def _args(self) -> tuple:
+        return (self.name, self.known)
+
+
+class ProjectError(KitError):
+    """The project's settings (kit.toml, or [tool.kit] in pyproject.toml) cannot be used."""
+
+    exit_code = 2

@@ -89,6 +89,7 @@ class FormatSpec:
     last_year: int | None
     table2: tuple[Block, ...]
     table3: tuple[Row3, ...]
+    notice: str = ""  # the notice's title, cited with its number in the opening paragraph
 
     def table3_outcomes(self) -> tuple[Row3, ...]:
         """The outcome rows （一）…（六）, which add up to （七）总计 (rule R2)."""
@@ -155,6 +156,7 @@ _OTHER = "（六）其他处理"
 FORMAT_2019 = FormatSpec(
     version="2019",
     document="国办公开办函〔2019〕60号",
+    notice="《国务院办公厅政府信息与政务公开办公室关于印发<中华人民共和国政府信息公开工作年度报告格式（试行）>的通知》",
     first_year=2019,
     last_year=2020,
     table2=(
@@ -190,6 +192,7 @@ FORMAT_2019 = FormatSpec(
 FORMAT_2021 = FormatSpec(
     version="2021",
     document="国办公开办函〔2021〕30号",
+    notice="《国务院办公厅政府信息与政务公开办公室关于印发<中华人民共和国政府信息公开工作年度报告格式>的通知》",
     first_year=2021,
     last_year=None,
     table2=(

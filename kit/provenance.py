@@ -18,6 +18,7 @@ from functools import cache
 from importlib import metadata
 
 from kit import paths
+from kit.narrative import chinese_date
 
 LIBRARIES = ("papermill", "nbclient", "nbconvert", "nbformat", "ipykernel", "jupyter_client", "pandas", "numpy",
              "pydantic", "PyYAML", "Jinja2", "markdown-it-py", "matplotlib", "click", "rich")
@@ -53,11 +54,6 @@ def generation_date() -> str:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     moment = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
     return moment.date().isoformat()
-
-
-def chinese_date(iso: str) -> str:
-    year, month, day = (int(x) for x in iso.split("-"))
-    return f"{year}年{month}月{day}日"
 
 
 def version_line(kit_meta: dict) -> str:

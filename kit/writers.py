@@ -1,0 +1,88 @@
+"""The published files of a report, one writer per format, in a small registry.
+
+A writer takes the executed report (its notebook, the report it displays, its run
+record, the project's settings) and the files already written for it, and returns
+its own file's bytes. ``html`` comes first (the PDF is printed from it); the project
+says which others are published (:mod:`kit.project`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+import nbformat
+
+from kit import export, pdf
+from kit.exceptions import UnknownWriterError
+from kit.project import Project
+from kit.report import Report
+
+
+@dataclass(frozen=True)
+class Executed:
+    """One executed report, as the writers see it."""
+
+    nb: nbformat.NotebookNode
+    report: Report
+    run: dict
+    project: Project
+
+
+class Writer(Protocol):
+    name: str
+    filename: str
+
+    def write(self, executed: Executed, written: Mapping[str, bytes]) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class HtmlWriter:
+    name: str = "html"
+    filename: str = "report.html"
+
+    def write(self, executed: Executed, written: Mapping[str, bytes]) -> bytes:
+        return export.to_html(executed.nb, show_version=executed.project.show_version).encode()
+
+
+@dataclass(frozen=True)
+class PdfWriter:
+    name: str = "pdf"
+    filename: str = "report.pdf"
+
+    def write(self, executed: Executed, written: Mapping[str, bytes]) -> bytes:
+        return pdf.html_to_pdf(written[HtmlWriter.filename].decode())
+
+
+@dataclass(frozen=True)
+class DocxWriter:
+    name: str = "docx"
+    filename: str = "report.docx"
+
+    def write(self, executed: Executed, written: Mapping[str, bytes]) -> bytes:
+        from kit import word  # python-docx is imported only by projects that publish Word
+
+        return word.report_docx(executed.report, executed.run["generated_on"], executed.project.docx_charts)
+
+
+_REGISTRY: dict[str, Writer] = {}
+
+
+def register(writer: Writer) -> None:
+    _REGISTRY[writer.name] = writer
+
+
+def get(name: str) -> Writer:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise UnknownWriterError(name, sorted(_REGISTRY)) from None
+
+
+def names() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+for _writer in (HtmlWriter(), PdfWriter(), DocxWriter()):
+    register(_writer)
