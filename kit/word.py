@@ -239,7 +239,8 @@ def build(report: Report, with_charts: bool = True):
         elif block.cls == "signoff-date":
             _paragraph(doc, block.text, align=WD_ALIGN_PARAGRAPH.RIGHT, indent=Pt(0), right_indent=INDENT * 2)
         else:
-            _paragraph(doc, block.text, keep_with_next=before_table)
+            p = _paragraph(doc, block.text, keep_with_next=before_table)
+            p.paragraph_format.keep_together = before_table
     return doc
 
 
