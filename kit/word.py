@@ -49,6 +49,7 @@ def set_font(run, name: str, size) -> None:
     fonts = run._element.get_or_add_rPr().get_or_add_rFonts()
     for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
         fonts.set(qn(attr), name)
+    fonts.set(qn("w:hint"), "eastAsia")  # “ ” and … in the Chinese font, as Word does for Chinese text
 
 
 def _paragraph(doc, text: str, font: str = BODY_FONT, size=BODY_SIZE, *, align=WD_ALIGN_PARAGRAPH.JUSTIFY,
