@@ -46,7 +46,7 @@ def run(params_file: Path, output: Path | None, timeout: int) -> None:
         _fail(exc)
     for w in result.warnings:
         click.echo(str(w), err=True)
-    for path in result.files:
+    for path in result.files or [result.html]:
         if path.name not in {result.notebook.name, "run.json"}:
             click.echo(f"已发布 {_show(path)}（{path.stat().st_size / 1024:.1f} KB）")
     click.echo(f"执行记录 {_show(result.notebook)}")

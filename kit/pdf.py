@@ -7,6 +7,7 @@ CJK font on the machine (Debian's ``fonts-noto-cjk``; ``.ci/run`` installs it).
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -29,8 +30,18 @@ def chromium() -> str:
                       "fonts-noto-cjk）")
 
 
-def html_to_pdf(html: str, timeout: int = 180) -> bytes:
-    """Print ``html`` (a self-contained page) to PDF bytes."""
+_DATES = re.compile(rb"/(CreationDate|ModDate) \(D:\d{14}")
+
+
+def dated(data: bytes, iso_day: str) -> bytes:
+    """The PDF with its creation and modification dates set to ``iso_day`` (the generation date), the only
+    bytes in which two prints of the same page differ. Same length: the cross-reference offsets stay valid."""
+    stamp = iso_day.replace("-", "").encode() + b"000000"
+    return _DATES.sub(lambda m: b"/" + m.group(1) + b" (D:" + stamp, data)
+
+
+def html_to_pdf(html: str, timeout: int = 180, generated_on: str | None = None) -> bytes:
+    """Print ``html`` (a self-contained page) to PDF bytes, dated by ``generated_on`` when given."""
     with tempfile.TemporaryDirectory(prefix="kit-pdf-") as tmp:
         src, out = Path(tmp) / "report.html", Path(tmp) / "report.pdf"
         src.write_text(html, encoding="utf-8")
@@ -42,4 +53,5 @@ def html_to_pdf(html: str, timeout: int = 180) -> bytes:
         if not out.exists() or out.stat().st_size == 0:
             tail = (proc.stderr or "").strip().splitlines()[-3:]
             raise ExportError(f"Chromium 未能生成 PDF（退出码 {proc.returncode}）：{' | '.join(tail)}")
-        return out.read_bytes()
+        data = out.read_bytes()
+        return data if generated_on is None else dated(data, generated_on)

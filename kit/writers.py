@@ -52,7 +52,7 @@ class PdfWriter:
     filename: str = "report.pdf"
 
     def write(self, executed: Executed, written: Mapping[str, bytes]) -> bytes:
-        return pdf.html_to_pdf(written[HtmlWriter.filename].decode())
+        return pdf.html_to_pdf(written[HtmlWriter.filename].decode(), generated_on=executed.run["generated_on"])
 
 
 @dataclass(frozen=True)

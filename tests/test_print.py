@@ -91,9 +91,11 @@ def test_libreoffice_reads_the_docx_with_every_label_and_figure(published, tmp_p
                             str(shots / f"pingtan-2022-{name}-page1")], check=True)
 
 
-def test_docx_and_pdf_on_rerun(published, tmp_path):
+def test_docx_and_pdf_are_byte_identical_on_rerun(published, tmp_path):
     again = run_report(ROOT / "params" / "pingtan" / "2022.yaml",
                        RunOptions(output=tmp_path, project=ALL, generated_on="2023-02-20"))
     first, second = published.html.parent, again.html.parent
     assert (first / "report.docx").read_bytes() == (second / "report.docx").read_bytes()
+    assert (first / "report.pdf").read_bytes() == (second / "report.pdf").read_bytes()
+    assert b"/CreationDate (D:20230220000000" in (second / "report.pdf").read_bytes()
     assert (first / "report.html").read_bytes() == (second / "report.html").read_bytes()

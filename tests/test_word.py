@@ -204,3 +204,38 @@ def test_writer_registry():
     with pytest.raises(UnknownWriterError) as err:
         writers.get("odt")
     assert str(err.value) == "未知的输出格式 'odt'；可用的格式：docx, html, pdf"
+
+
+@pytest.mark.slow
+def test_run_and_batch_print_every_file_index_links_them_and_formats_are_in_the_key(tmp_path, monkeypatch):
+    import shutil
+
+    from click.testing import CliRunner
+
+    from kit import cli
+
+    html_docx = project.Project(("html", "docx"))
+    monkeypatch.setattr(project, "load", lambda root=None: html_docx)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli.main, ["run", str(SEED_PARAMS), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    shown = [line.split("（")[0] for line in result.output.splitlines() if line.startswith("已发布")]
+    assert [s.rsplit("/", 3)[-3:] for s in shown] == [["ninghai-commerce", "2020", "report.html"],
+                                                      ["ninghai-commerce", "2020", "report.docx"]]
+    params_dir = tmp_path / "params" / "ninghai-commerce"
+    params_dir.mkdir(parents=True)
+    shutil.copy(SEED_PARAMS, params_dir / "2020.yaml")
+    batch = CliRunner().invoke(cli.main, ["batch", str(tmp_path / "params"), "--output", str(out), "--force"])
+    assert batch.exit_code == 0, batch.output
+    lines = batch.output.splitlines()
+    assert lines[0].startswith("已发布 ") and [line.strip().rsplit("/", 1)[-1] for line in lines[1:3]] == [
+        "report.html", "report.docx"]
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert ('<a href="ninghai-commerce/2020/report.html">报告</a> · <a href="ninghai-commerce/2020/report.docx">Word</a>'
+            in index) and "report.pdf" not in index
+    again = CliRunner().invoke(cli.main, ["batch", str(tmp_path / "params"), "--output", str(out)])
+    assert again.output.splitlines()[0].startswith("未变化")
+    monkeypatch.setattr(project, "load", lambda root=None: project.Project(("html",)))  # the project changed
+    changed = CliRunner().invoke(cli.main, ["batch", str(tmp_path / "params"), "--output", str(out)])
+    assert changed.output.splitlines()[0].startswith("已发布 ")
+    assert not (out / "ninghai-commerce" / "2020" / "report.docx").exists()
