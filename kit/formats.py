@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kit.exceptions import UnknownFormatError
+from kit.registry import Registry
 
 SECTION_TITLES = (
     ("overview", "总体情况"),
@@ -225,30 +226,16 @@ FORMAT_2021 = FormatSpec(
     ),
 )
 
-_REGISTRY: dict[str, FormatSpec] = {}
-
-
-def register(spec: FormatSpec) -> None:
-    _REGISTRY[spec.version] = spec
-
-
-def get(version: str) -> FormatSpec:
-    try:
-        return _REGISTRY[version]
-    except KeyError:
-        raise UnknownFormatError(version, sorted(_REGISTRY)) from None
-
-
-def versions() -> list[str]:
-    return sorted(_REGISTRY)
+_REGISTRY: Registry[FormatSpec] = Registry(lambda spec: spec.version, UnknownFormatError)
+register, get, versions = _REGISTRY.register, _REGISTRY.get, _REGISTRY.names
 
 
 def for_year(year: int) -> FormatSpec:
     """The format version that governs reports on ``year``."""
-    for spec in _REGISTRY.values():
+    for spec in _REGISTRY:
         if spec.covers(year):
             return spec
-    raise UnknownFormatError(f"year {year}", sorted(_REGISTRY))
+    raise UnknownFormatError(f"year {year}", versions())
 
 
 register(FORMAT_2019)

@@ -16,6 +16,7 @@ import nbformat
 
 from kit import export, pdf
 from kit.exceptions import UnknownWriterError
+from kit.registry import Registry
 from kit.project import Project
 from kit.report import Report
 
@@ -66,22 +67,8 @@ class DocxWriter:
         return word.report_docx(executed.report, executed.run["generated_on"], executed.project.docx_charts)
 
 
-_REGISTRY: dict[str, Writer] = {}
-
-
-def register(writer: Writer) -> None:
-    _REGISTRY[writer.name] = writer
-
-
-def get(name: str) -> Writer:
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise UnknownWriterError(name, sorted(_REGISTRY)) from None
-
-
-def names() -> list[str]:
-    return sorted(_REGISTRY)
+_REGISTRY: Registry[Writer] = Registry(lambda writer: writer.name, UnknownWriterError)
+register, get, names = _REGISTRY.register, _REGISTRY.get, _REGISTRY.names
 
 
 for _writer in (HtmlWriter(), PdfWriter(), DocxWriter()):
