@@ -7,6 +7,7 @@ reports whose inputs have not changed.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import tempfile
 import time
@@ -178,6 +179,7 @@ def run_record(p: Plan, options: RunOptions, begin: datetime, end: datetime) -> 
         "ended_utc": end.isoformat(timespec="seconds"),
         "generated_on": options.generated_on or provenance.generation_date(),
         "files": p.file_names,
+        "settings": dataclasses.asdict(p.project),  # the project's settings the files were made with
         "validation": {"errors": [str(e) for e in validated.errors],
                        "warnings": [str(w) for w in validated.warnings]},
     }

@@ -195,6 +195,8 @@ def verify_cmd(report_dirs: tuple[Path, ...]) -> None:
         click.echo(f"{v.report}：{words[v.status]}")
         if not v.html_identical:
             click.echo("  HTML 与重新生成的不同")
+        for name in v.files:
+            click.echo(f"  {name} 与重新生成的不同")
         for cid in v.cells:
             click.echo(f"  单元格 {cid} 的输出不同")
         for figure in v.figures:

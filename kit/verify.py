@@ -15,12 +15,13 @@ from typing import Any
 
 import nbformat
 
-from kit import execute, export, inputs, paths, publish
+from kit import execute, export, inputs, paths, publish, writers
 from kit.api import HTML_NAME, INJECTED_ID, NOTEBOOK_NAME, PROVENANCE_ID, annotate
 from kit.exceptions import KitError
 from kit.htmltext import data_cells
 from kit.model import label_for, schema_for
 from kit.params import read
+from kit.project import Project
 from kit.render import labelled_cells
 from kit.report import load_report
 
@@ -39,10 +40,11 @@ class Verification:
     cells: list[str] = field(default_factory=list)  # ids of cells whose outputs differ
     figures: list[str] = field(default_factory=list)  # table figures that differ, labelled
     inputs: list[str] = field(default_factory=list)  # what changed on disk since publication
+    files: list[str] = field(default_factory=list)  # other published files (report.docx …) that differ
 
     @property
     def status(self) -> str:
-        if not self.html_identical or self.cells:
+        if not self.html_identical or self.cells or self.files:
             return DIFFERS
         return INPUTS_CHANGED if self.inputs else REPRODUCED
 
@@ -111,13 +113,17 @@ def verify(report_dir: Path | str) -> Verification:
         nbformat.write(recipe(published), source)
         again = execute.execute(source, executed, parameters, file=record["params_file"],
                                 kernel_name=record["kernel"], cwd=paths.master_notebook().parent)
-    annotate(again, report_dir, {k: v for k, v in record.items() if k != "status"})
-    html_again = export.to_html(again)
+    run = {k: v for k, v in record.items() if k != "status"}
+    annotate(again, report_dir, run)
+    saved = record.get("settings", {})
+    settings = Project(**{**saved, "formats": tuple(saved.get("formats", ("html",)))})
+    html_again = export.to_html(again, show_version=settings.show_version)
     result.html_identical = html_again == html
     before, after = _outputs(published), _outputs(again)
     result.cells = [cid for cid in dict.fromkeys([*before, *after]) if before.get(cid) != after.get(cid)]
     report = load_report(parameters["params_file"], parameters["params"], parameters.get("previous"),
                          parameters.get("previous_file"))
+    result.files = changed_files(report_dir, writers.Executed(again, report, run, settings), html_again)
     labels = [label for label, _ in labelled_cells(report)]
     shown, recomputed = data_cells(html), data_cells(html_again)
     for i, (a, b) in enumerate(zip(shown, recomputed, strict=False)):
@@ -127,6 +133,20 @@ def verify(report_dir: Path | str) -> Verification:
         result.figures.append(f"表格单元格数不同：发布 {len(shown)}，重算 {len(recomputed)}")
     result.inputs = input_changes(record, parameters, report.spec.version)
     return result
+
+
+def changed_files(report_dir: Path, executed: writers.Executed, html: str) -> list[str]:
+    """The published files besides the HTML (report.pdf, report.docx) that the re-run does not reproduce."""
+    written = {HTML_NAME: html.encode()}
+    changed = []
+    for name in executed.project.formats:
+        writer = writers.get(name)
+        if writer.filename not in written:
+            written[writer.filename] = writer.write(executed, written)
+            published = report_dir / writer.filename
+            if not published.exists() or published.read_bytes() != written[writer.filename]:
+                changed.append(writer.filename)
+    return changed
 
 
 def input_changes(record: dict, parameters: dict, version: str) -> list[str]:

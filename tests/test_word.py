@@ -239,3 +239,24 @@ def test_run_and_batch_print_every_file_index_links_them_and_formats_are_in_the_
     changed = CliRunner().invoke(cli.main, ["batch", str(tmp_path / "params"), "--output", str(out)])
     assert changed.output.splitlines()[0].startswith("已发布 ")
     assert not (out / "ninghai-commerce" / "2020" / "report.docx").exists()
+
+
+@pytest.mark.slow
+def test_verify_reports_a_changed_docx(tmp_path):
+    from click.testing import CliRunner
+
+    from kit import cli
+    from kit.api import RunOptions, run_report
+    from kit.verify import verify
+
+    published = run_report(SEED_PARAMS, RunOptions(output=tmp_path, project=project.Project(("html", "docx")),
+                                                   generated_on="2021-01-20")).html.parent
+    assert verify(published).status == "reproduced"
+    docx_file = published / "report.docx"
+    doc = read_docx(docx_file.read_bytes())
+    doc.paragraphs[-1].runs[0].text = "宁海县商务局办公室"  # the 落款 edited by hand
+    doc.save(docx_file)
+    v = verify(published)
+    assert (v.status, v.files, v.html_identical, v.cells) == ("differs", ["report.docx"], True, [])
+    result = CliRunner().invoke(cli.main, ["verify", str(published)])
+    assert result.exit_code == 1 and "  report.docx 与重新生成的不同" in result.output
