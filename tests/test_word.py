@@ -39,6 +39,13 @@ def test_every_table_cell_label_and_merge_equals_the_page(pingtan, pingtan_docx)
     assert docx_grids(read_docx(pingtan_docx)) == page
 
 
+@pytest.mark.parametrize("params_file", [SEED_PARAMS, ROOT / "params" / "pingtan" / "2021.yaml"])
+def test_2019_format_and_another_year_have_the_pages_grid(params_file):
+    report = load_report(params_file)
+    page = table_grids(word.page_html(report))
+    assert len(page) == 3 and docx_grids(read_docx(word.report_docx(report, "2021-01-20"))) == page
+
+
 def test_page_is_gbt9704_a4(pingtan_docx):
     s = read_docx(pingtan_docx).sections[0]
     mm = [round(x / 36000, 1) for x in (s.page_width, s.page_height, s.top_margin, s.left_margin,
