@@ -67,7 +67,7 @@ class Block:
 
 
 class _Blocks(HTMLParser):
-    TEXT_TAGS = {"h1", "h2", "h3", "p", "li", "figcaption"}
+    TEXT_TAGS = frozenset({"h1", "h2", "h3", "p", "li", "figcaption"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

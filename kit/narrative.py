@@ -43,10 +43,12 @@ def opening(params: BaseModel, part_titles: list[str], summed_from_units: bool =
     y, name, own = params.year, params.agency.name, params.opening
     contact, spec = params.contact, type(params).format_spec
     by = f"由{contact.office}" if contact.office else ""
-    how = (f"汇总{name}各有关单位政府信息公开工作情况编制而成" if summed_from_units and params.agency.kind == "government"
+    rolled_up = summed_from_units and params.agency.kind == "government"
+    how = (f"汇总{name}各有关单位政府信息公开工作情况编制而成" if rolled_up
            else f"按照{y}年{name}政府信息公开工作实际编制而成")
     sentences = [
-        own.basis or f"本报告根据{LEGAL_BASIS}（以下简称《条例》）、{spec.notice}（{spec.document}）等文件要求，{by}{how}。",
+        own.basis
+        or f"本报告根据{LEGAL_BASIS}（以下简称《条例》）、{spec.notice}（{spec.document}）等文件要求，{by}{how}。",
         own.parts or f"本报告由{'、'.join(part_titles)}等{chinese_number(len(part_titles))}个部分组成。",
         own.period or f"本报告中所列数据的统计期限自{y}年1月1日起至{y}年12月31日止。",
         own.contact or contact_sentence(contact),

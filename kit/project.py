@@ -66,7 +66,8 @@ def load(root: Path | None = None) -> Project:
         raise ProjectError(f"{where}：未知的设置 {', '.join(unknown)}（可用：formats、show_version、docx_charts）")
     formats = table.get("formats", ["html"])
     if not isinstance(formats, list) or not all(isinstance(f, str) for f in formats):
-        raise ProjectError(f"{where}：formats（发布格式）应为字符串列表，如 [\"html\", \"pdf\", \"docx\"]，实际为 {formats!r}")
+        raise ProjectError(f"{where}：formats（发布格式）应为字符串列表，如 [\"html\", \"pdf\", \"docx\"]，"
+                           f"实际为 {formats!r}")
     bad = [f for f in formats if f not in KNOWN_FORMATS]
     if bad:
         raise ProjectError(f"{where}：formats（发布格式）中的 {', '.join(bad)} 不是已知格式"

@@ -260,7 +260,7 @@ def deterministic_zip(data: bytes) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         names = src.namelist()
-        order = ["[Content_Types].xml"] + sorted(n for n in names if n != "[Content_Types].xml")
+        order = ["[Content_Types].xml", *sorted(n for n in names if n != "[Content_Types].xml")]
         for name in order:
             info = zipfile.ZipInfo(name, date_time=FIXED_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED

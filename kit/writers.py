@@ -16,8 +16,8 @@ import nbformat
 
 from kit import export, pdf
 from kit.exceptions import UnknownWriterError
-from kit.registry import Registry
 from kit.project import Project
+from kit.registry import Registry
 from kit.report import Report
 
 

@@ -82,5 +82,5 @@ def test_new_file_carries_the_compiling_office_contact_and_signoff_name(tmp_path
     data = params.read(new_params("test-agency", 2023, params_dir=tmp_path)).data
     assert data["contact"] == contact
     assert data["signoff"] == {"name": "测试县测试局办公室", "date": ""}  # this year's date is new
-    assert "  date: \"\"  # 发布日期（YYYY-MM-DD，如 2025-01-20；不填则落款不写日期）" in (folder / "2023.yaml").read_text(
-        encoding="utf-8")
+    text = (folder / "2023.yaml").read_text(encoding="utf-8")
+    assert "  date: \"\"  # 发布日期（YYYY-MM-DD，如 2025-01-20；不填则落款不写日期）" in text

@@ -109,7 +109,8 @@ def test_every_report_loads_offline_with_tables_visible(tmp_path, params):
 
 
 def test_pdf_is_a4_with_every_label_and_page_numbers(tmp_path):
-    report = run_report(ROOT / "params" / "pingtan" / "2022.yaml", RunOptions(output=tmp_path, project=Project(formats=("html", "pdf"))))
+    report = run_report(ROOT / "params" / "pingtan" / "2022.yaml",
+                        RunOptions(output=tmp_path, project=Project(formats=("html", "pdf"))))
     pdf = report.html.parent / "report.pdf"
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert re.search(r"Page size:\s+59\d(\.\d+)? x 84\d(\.\d+)? pts \(A4\)", info)

@@ -89,7 +89,8 @@ def test_tables_repeat_header_rows_and_never_split_rows(pingtan_docx):
 def test_charts_are_pngs_with_alt_text_or_left_out(pingtan, pingtan_docx):
     doc = read_docx(pingtan_docx)
     described = [el.get("descr") for el in doc.element.body.iter(qn("wp:docPr"))]
-    assert described[0] == "办理结果（共75件）：予以公开21件，部分公开9件，不予公开4件，无法提供37件，不予处理0件，其他处理4件"
+    assert described[0] == ("办理结果（共75件）：予以公开21件，部分公开9件，不予公开4件，无法提供37件，"
+                            "不予处理0件，其他处理4件")
     assert len(described) == 3
     assert all(p.content_type == "image/png" for p in doc.part.package.parts if "media" in str(p.partname))
     plain = read_docx(word.report_docx(pingtan, "2023-02-20", with_charts=False))
@@ -163,7 +164,8 @@ def test_opening_and_signoff_of_a_government_word_for_word(pingtan):
 
 
 def test_each_opening_sentence_can_be_the_analysts_own():
-    own = {"basis": "本报告由县商务局编制。", "parts": "", "period": "统计期限为2020年全年。", "contact": "联系电话：1。"}
+    own = {"basis": "本报告由县商务局编制。", "parts": "", "period": "统计期限为2020年全年。",
+           "contact": "联系电话：1。"}
     report = seed_with_contact(opening=own)
     html = render.title_html(report)
     assert htmltext.blocks(html)[1].text == (
@@ -238,8 +240,9 @@ def test_run_and_batch_print_every_file_index_links_them_and_formats_are_in_the_
     assert lines[0].startswith("已发布 ") and [line.strip().rsplit("/", 1)[-1] for line in lines[1:3]] == [
         "report.html", "report.docx"]
     index = (out / "index.html").read_text(encoding="utf-8")
-    assert ('<a href="ninghai-commerce/2020/report.html">报告</a> · <a href="ninghai-commerce/2020/report.docx">Word</a>'
-            in index) and "report.pdf" not in index
+    links = ('<a href="ninghai-commerce/2020/report.html">报告</a> · '
+             '<a href="ninghai-commerce/2020/report.docx">Word</a>')
+    assert links in index and "report.pdf" not in index
     again = CliRunner().invoke(cli.main, ["batch", str(tmp_path / "params"), "--output", str(out)])
     assert again.output.splitlines()[0].startswith("未变化")
     monkeypatch.setattr(project, "load", lambda root=None: project.Project(("html",)))  # the project changed
