@@ -1,9 +1,8 @@
 """report.docx: the published page as a Word file in the layout of GB/T 9704-2012 (党政机关公文格式).
 
-One source of truth: the file is built from the same HTML fragments the page shows
-(:mod:`kit.render`, read back block by block by :mod:`kit.htmltext`), so every
-sentence, label and merged cell is the page's; charts are the same matplotlib
-figures as PNG. python-docx writes it; raw WordprocessingML only where it has no
+One source of truth: the file is built from the published page itself (report.html,
+read back block by block by :mod:`kit.htmltext`), so every sentence, label and merged
+cell is the page's; charts are the same matplotlib figures as PNG. python-docx writes it; raw WordprocessingML only where it has no
 API (the page-number field, the East Asian font, repeated header rows, alt text).
 The bytes depend on the inputs only: fixed zip entry times and order, and core
 properties dated by the generation date.
@@ -21,6 +20,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Emu, Mm, Pt
+from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
 from kit import charts, htmltext, render
@@ -154,12 +154,15 @@ def _table(doc, table: htmltext.Table) -> None:
     out.style = doc.styles["Table Grid"]
     out.alignment = WD_TABLE_ALIGNMENT.CENTER
     keep_whole = table.cls != "t3"  # 表二 and 表四 fit on a page: never split; 表三 breaks between rows
+    # the unmerged grid's cells, taken once (table.cell() walks the whole table on every call); merges
+    # never overlap, so a merge's corners are still in place when it is made
+    grid = [[_Cell(tc, out) for tc in tr.tc_lst] for tr in out._tbl.tr_lst]
     for r, row in enumerate(placed):
         _mark_row(out.rows[r], header=r < table.head_rows)
         for col, cell in row:
-            target = out.cell(r, col)
+            target = grid[r][col]
             if cell.rowspan > 1 or cell.colspan > 1:
-                target = target.merge(out.cell(r + cell.rowspan - 1, col + cell.colspan - 1))
+                target = target.merge(grid[r + cell.rowspan - 1][col + cell.colspan - 1])
             p = target.paragraphs[0]
             fmt = p.paragraph_format
             left = cell.header and r >= table.head_rows and not (cell.colspan == 4 and table.cls == "t2")
@@ -212,12 +215,13 @@ def _part_keys(report: Report) -> list[str]:
     return [p.key for p in report.parts if p.extra is None]
 
 
-def build(report: Report, with_charts: bool = True):
-    """The python-docx Document of a report."""
+def build(report: Report, with_charts: bool = True, html: str | None = None):
+    """The python-docx Document of a report, from its published page (``html``; by default the page's
+    fragments rendered again)."""
     doc = Document()
     _layout(doc)
     figures = [c for key in _part_keys(report) for c in charts.part_charts(report, key)]
-    blocks = htmltext.blocks(page_html(report))
+    blocks = htmltext.blocks(page_html(report) if html is None else html)
     for i, block in enumerate(blocks):
         before_table = i + 1 < len(blocks) and blocks[i + 1].kind == "table"
         if block.kind == "h1":
@@ -230,8 +234,8 @@ def build(report: Report, with_charts: bool = True):
         elif block.kind == "table":
             _table(doc, block.table)
         elif block.kind == "figure":
-            chart = figures.pop(0)
-            if with_charts:
+            chart = figures.pop(0) if figures else None  # the page's charts, in the order part_charts gives them
+            if with_charts and chart is not None:
                 _picture(doc, chart, block.text)
         elif block.cls == "signoff-name":
             _paragraph(doc, "")
@@ -269,9 +273,9 @@ def deterministic_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def report_docx(report: Report, generated_on: str, with_charts: bool = True) -> bytes:
-    """report.docx's bytes."""
-    doc = build(report, with_charts)
+def report_docx(report: Report, generated_on: str, with_charts: bool = True, html: str | None = None) -> bytes:
+    """report.docx's bytes (from the published page ``html`` when given)."""
+    doc = build(report, with_charts, html)
     _core_properties(doc, report, generated_on)
     buf = io.BytesIO()
     doc.save(buf)

@@ -64,7 +64,8 @@ class DocxWriter:
     def write(self, executed: Executed, written: Mapping[str, bytes]) -> bytes:
         from kit import word  # python-docx is imported only by projects that publish Word
 
-        return word.report_docx(executed.report, executed.run["generated_on"], executed.project.docx_charts)
+        return word.report_docx(executed.report, executed.run["generated_on"], executed.project.docx_charts,
+                                html=written[HtmlWriter.filename].decode())
 
 
 _REGISTRY: Registry[Writer] = Registry(lambda writer: writer.name, UnknownWriterError)

@@ -270,3 +270,14 @@ def test_verify_reports_a_changed_docx(tmp_path):
     assert (v.status, v.files, v.html_identical, v.cells) == ("differs", ["report.docx"], True, [])
     result = CliRunner().invoke(cli.main, ["verify", str(published)])
     assert result.exit_code == 1 and "  report.docx 与重新生成的不同" in result.output
+
+
+def test_the_docx_writer_reads_the_published_page(pingtan, pingtan_docx):
+    from kit.writers import Executed
+
+    page = "<html><head><title>x</title></head><body>" + word.page_html(pingtan) + "</body></html>"
+    written = writers.get("docx").write(Executed(None, pingtan, {"generated_on": "2023-02-20"}, project.Project()),
+                                        {"report.html": page.encode()})
+    assert written == pingtan_docx
+    edited = page.replace(">9116.36</td>", ">9116.37</td>")
+    assert docx_grids(read_docx(word.report_docx(pingtan, "2023-02-20", html=edited)))[0][13][1][0] == "9116.37"
