@@ -2,8 +2,9 @@
 
 One source of truth: the file is built from the published page itself (report.html,
 read back block by block by :mod:`kit.htmltext`), so every sentence, label and merged
-cell is the page's; charts are the same matplotlib figures as PNG. python-docx writes it; raw WordprocessingML only where it has no
-API (the page-number field, the East Asian font, repeated header rows, alt text).
+cell is the page's; charts are the same matplotlib figures as PNG. python-docx writes
+it; raw WordprocessingML only where it has no API (the page-number field, the East
+Asian font, repeated header rows, alt text).
 The bytes depend on the inputs only: fixed zip entry times and order, and core
 properties dated by the generation date.
 """
