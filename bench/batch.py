@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/batch.py            # N = 40, then N = 200 for the driver's memory
     .venv/bin/python bench/batch.py --n 10 --no-large
+    .venv/bin/python bench/batch.py --n 10 --formats   # only what report.docx and report.pdf add per report
 
 Prints wall times, the ratios a/b, e/b, b/c, where the time per report goes, the
 driver's import time and its peak memory. Ratios compare runs made in the same
@@ -171,6 +172,24 @@ def kit_batch(root: Path, env: dict, *flags: str) -> dict:
     return report
 
 
+FORMAT_SETS = (("html",), ("html", "docx"), ("html", "pdf"), ("html", "pdf", "docx"))
+
+
+def formats_cost(root: Path, env: dict, n: int) -> None:
+    """(h) the project's formats (kit.toml): kit batch --force (forked, ahead) per set; the time each adds per report."""
+    walls = {}
+    for formats in FORMAT_SETS:
+        (root / "kit.toml").write_text(f"formats = {list(formats)!r}\n".replace("'", '"'), encoding="utf-8")
+        run = kit_batch(root, env, "--fork", "--force")
+        assert run["statuses"].count("published") == n, run["statuses"]
+        walls[formats] = run["wall"]
+    (root / "kit.toml").unlink()
+    base = walls[("html",)]
+    for formats, wall in walls.items():
+        print(f"(h) kit batch --force, formats {'+'.join(formats):15s} {wall:8.2f} s  "
+              f"(+{(wall - base) / n:.2f} s per report over html only)")
+
+
 def breakdown(root: Path) -> dict[str, float]:
     """Where a report's time goes, from the executed notebooks' papermill records."""
     from kit.write import export
@@ -243,12 +262,16 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=40)
     parser.add_argument("--large", type=int, default=200, help="N for the second memory measurement")
     parser.add_argument("--no-large", action="store_true")
+    parser.add_argument("--formats", action="store_true", help="only (h): what PDF and Word add per report")
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="kit-bench-"))
     try:
         root = make_project(base, args.n)
         env = {**os.environ, "KIT_ROOT": str(root), "PATH": f"{BIN}:{os.environ['PATH']}"}
         print(f"N = {args.n} synthetic agency-years (2021 format), 2 workers, {os.cpu_count()} cores")
+        if args.formats:
+            formats_cost(root, env, args.n)
+            return
         imp = import_time(env)
         a = naive(root, env)
         b = kit_batch(root, env)
@@ -283,6 +306,7 @@ def main() -> None:
         print("time per report (the forked-ahead batch's notebooks; kernel start overlaps the previous report):")
         for name, seconds in breakdown(root).items():
             print(f"  {name:38s} {seconds:6.3f} s")
+        formats_cost(root, env, args.n)
         print(f"driver import time (kit.batch, kit.api): {imp:.3f} s")
         print(f"driver peak memory at N={args.n}: {b['maxrss_kb'] / 1024:.1f} MiB")
         if not args.no_large:

@@ -9,21 +9,21 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
-from kit import paths
+from kit import paths, project
 from kit.audit import inputs, provenance, record
-from kit.audit.record import HTML_NAME, NOTEBOOK_NAME, PDF_NAME
+from kit.audit.record import HTML_NAME, NOTEBOOK_NAME
 from kit.check.validate import Validated, validate_file
+from kit.content.report import Report
 from kit.exceptions import ExecutionError, Problem, WriteError
 from kit.run import execute, lifetime
-from kit.write import export, pdf, publish
+from kit.write import publish, writers
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class RunOptions:
     kernel_name: str = execute.KERNEL_NAME
     timeout: int | None = 600
     generated_on: str | None = None  # the report's generation date (an input: kit verify re-uses it)
-    pdf: bool = False  # also report.pdf, printed by headless Chromium
+    project: project.Project | None = None  # the formats and page settings; None: the project's own (kit.toml)
     ahead: bool = False  # start the kernel for the worker's next report before running this one
 
 
@@ -47,17 +47,19 @@ class Plan:
     dest: Path
     previous_file: Path | None
     inputs: dict[str, str | None]
+    project: project.Project = field(default_factory=project.Project)
 
     @property
     def key(self) -> str:
-        return inputs.inputs_key(self.inputs)
+        """The hash of the inputs and of the project settings that shape the files (formats …)."""
+        return inputs.inputs_key({**self.inputs, "project": self.project.key()})
 
-    def unchanged(self, pdf: bool = False) -> bool:
-        """Published already from exactly these inputs (and still complete, with its PDF if asked)."""
+    def unchanged(self) -> bool:
+        """Published already from exactly these inputs and settings (and still complete)."""
         run = record.read(self.dest)
-        names = [HTML_NAME, NOTEBOOK_NAME] + ([PDF_NAME] if pdf else [])
         return (run is not None and run.inputs_key == self.key
-                and all((self.dest / name).exists() for name in names))
+                and all((self.dest / name).exists() for name in [*record.published_files(self.project),
+                                                                  record.RECORD_NAME]))
 
 
 @dataclass
@@ -67,6 +69,7 @@ class RunResult:
     notebook: Path
     seconds: float
     warnings: list[Problem] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)  # every published file, the HTML first
 
 
 def failed_notebook_path(dest: Path) -> Path:
@@ -74,16 +77,22 @@ def failed_notebook_path(dest: Path) -> Path:
     return dest.parent / f"{dest.name}.failed.ipynb"
 
 
+def with_project(options: RunOptions | None) -> RunOptions:
+    """The options with the project's settings read (once, in the driver: workers get them resolved)."""
+    options = options or RunOptions()
+    return options if options.project is not None else replace(options, project=project.load())
+
+
 def plan(params_file: Path | str, options: RunOptions | None = None) -> Plan:
     """Read and validate the parameter file; raise ValidationFailed on any error."""
-    options = options or RunOptions()
+    options = with_project(options)
     params_file = Path(params_file)
     validated = validate_file(params_file)
     validated.raise_for_errors()
     model = validated.model
     prev = validated.previous.path if validated.previous is not None else None
     dest = paths.report_dir(model.agency.id, model.year, options.output)
-    return Plan(params_file, validated, dest, prev, inputs.report_inputs(params_file, prev))
+    return Plan(params_file, validated, dest, prev, inputs.report_inputs(params_file, prev), options.project)
 
 
 def run_report(params_file: Path | str, options: RunOptions | None = None) -> RunResult:
@@ -94,7 +103,7 @@ def run_report(params_file: Path | str, options: RunOptions | None = None) -> Ru
     :class:`~kit.exceptions.OutputLocked` while a batch writes to the same output folder
     (other runs may: each report's publishing is locked on its own).
     """
-    options = options or RunOptions()
+    options = with_project(options)
     started = time.perf_counter()
     p = plan(params_file, options)
     lifetime.remove_orphaned_temp_folders()
@@ -105,10 +114,11 @@ def run_report(params_file: Path | str, options: RunOptions | None = None) -> Ru
 def execute_plan(p: Plan, options: RunOptions, started: float | None = None) -> RunResult:
     started = time.perf_counter() if started is None else started
     nb, run = build(p, options)
-    publish.publish(p.dest, report_files(nb, run))
+    files = report_files(writers.Executed(nb, Report(p.validated), run, p.project))
+    publish.publish(p.dest, files)
     failed_notebook_path(p.dest).unlink(missing_ok=True)
     return RunResult(p.validated.file, p.dest / HTML_NAME, p.dest / NOTEBOOK_NAME, time.perf_counter() - started,
-                     p.validated.warnings)
+                     p.validated.warnings, [p.dest / name for name in files])
 
 
 def notebook_parameters(p: Plan) -> dict[str, Any]:
@@ -149,29 +159,15 @@ def build(p: Plan, options: RunOptions, circumstances: dict[str, Any] | None = N
     return nb, run
 
 
-def _html(nb: nbformat.NotebookNode, files: dict[str, bytes]) -> bytes:
-    return export.to_html(nb).encode()
-
-
-def _pdf(nb: nbformat.NotebookNode, files: dict[str, bytes]) -> bytes:
-    return pdf.html_to_pdf(files[HTML_NAME].decode(), dated=record.from_notebook(nb).generated_on)
-
-
-def _notebook(nb: nbformat.NotebookNode, files: dict[str, bytes]) -> bytes:
-    return nbformat.writes(nb).encode()
-
-
-# Each published file: made from the executed notebook and the files made before it.
-WRITERS: dict[str, Callable[[nbformat.NotebookNode, dict[str, bytes]], bytes]] = {
-    NOTEBOOK_NAME: _notebook, HTML_NAME: _html, PDF_NAME: _pdf}
-
-
-def report_files(nb: nbformat.NotebookNode, run: record.Record) -> dict[str, bytes]:
-    """Every file of the published report (name → bytes), as the record lists them, and run.json."""
+def report_files(executed: writers.Executed) -> dict[str, bytes]:
+    """Every file of the published report (name → bytes), as the record lists them, and run.json:
+    the executed notebook, then each of the project's writers in turn (a writer may read the
+    files written before it: the PDF and the .docx are made from the page)."""
     files: dict[str, bytes] = {}
-    for name in run.files:
-        files[name] = WRITERS[name](nb, files)
-    files[record.RECORD_NAME] = run.run_json()
+    for name in executed.run.files:
+        files[name] = (nbformat.writes(executed.nb).encode() if name == NOTEBOOK_NAME
+                       else writers.for_file(name).write(executed, files))
+    files[record.RECORD_NAME] = executed.run.run_json()
     return files
 
 

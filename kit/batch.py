@@ -20,7 +20,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from kit import paths
-from kit.api import Plan, RunOptions, execute_plan, plan
+from kit.api import Plan, RunOptions, execute_plan, plan, with_project
 from kit.content import narrative, render
 from kit.exceptions import KitError, OutputLocked, ValidationFailed, WriteError
 from kit.read import discover
@@ -49,6 +49,11 @@ class Outcome:
     errors: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     seconds: float = 0.0
+    files: tuple[str, ...] = ()  # the report's files (not the audit record), as paths to show
+
+    @property
+    def file_names(self) -> list[str]:
+        return [Path(f).name for f in self.files]
 
     @property
     def ok(self) -> bool:
@@ -97,8 +102,10 @@ def prepare(path: Path, options: RunOptions, force: bool = False) -> Plan | Outc
         p = plan(path, options)
     except KitError as exc:
         return _invalid(path, exc)
-    if not force and p.unchanged(pdf=options.pdf):
-        return Outcome(**_described(p), status="unchanged", warnings=tuple(str(w) for w in p.validated.warnings))
+    if not force and p.unchanged():
+        return Outcome(**_described(p), status="unchanged", warnings=tuple(str(w) for w in p.validated.warnings),
+                       files=tuple(paths.relative_to_root(p.dest / n) for n in p.file_names if n.startswith("report.")
+                                   and not n.endswith(".ipynb")))
     return p
 
 
@@ -146,7 +153,8 @@ def run_one(params_file: str, options: RunOptions) -> Outcome:
         return Outcome(**described, status="failed", message=str(exc), warnings=warnings)
     except Exception as exc:
         return Outcome(**described, status="failed", message=f"{type(exc).__name__}: {exc}", warnings=warnings)
-    return Outcome(**described, status="published", warnings=warnings, seconds=result.seconds)
+    shown = tuple(paths.relative_to_root(f) for f in result.files if f.name not in {"report.ipynb", "run.json"})
+    return Outcome(**described, status="published", warnings=warnings, seconds=result.seconds, files=shown)
 
 
 def batch_lock(output: Path) -> contextlib.AbstractContextManager[None]:
@@ -172,7 +180,7 @@ def run_batch(root: Path | None = None, options: RunOptions | None = None, *, fo
     stopped, nothing half-published), and the result and the index say which finished and
     which were interrupted (``result.interrupted``)."""
     root = Path(root or paths.params_dir())
-    options = options or RunOptions()
+    options = with_project(options)
     output = (options.output or paths.output_dir()).resolve()
     options = replace(options, output=output)  # absolute: workers may run elsewhere
     files = param_files(root)

@@ -28,7 +28,6 @@ def run_options(func):
     """The options of RunOptions, shared by ``kit run`` and ``kit batch`` (same names as the library's)."""
     func = click.option("--timeout", type=int, default=600, show_default=True, metavar="SECONDS",
                         help="每个单元格的时间上限（秒）")(func)
-    func = click.option("--pdf", is_flag=True, help="同时用无头 Chromium 生成 report.pdf（A4）")(func)
     return click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
                         help="输出根目录（默认：项目的 output/）")(func)
 
@@ -42,18 +41,19 @@ def main() -> None:
 @main.command()
 @click.argument("params_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @run_options
-def run(params_file: Path, output: Path | None, timeout: int, pdf: bool) -> None:
-    """执行一个单位一个年度的报告：PARAMS_FILE → output/<单位>/<年度>/report.html"""
+def run(params_file: Path, output: Path | None, timeout: int) -> None:
+    """执行一个单位一个年度的报告：PARAMS_FILE → output/<单位>/<年度>/（发布格式由项目设置 [tool.kit] formats 决定）"""
     from kit.api import RunOptions, run_report
 
     try:
-        result = run_report(params_file, RunOptions(output=output, timeout=timeout, pdf=pdf))
+        result = run_report(params_file, RunOptions(output=output, timeout=timeout))
     except KitError as exc:
         _fail(exc)
     for w in result.warnings:
         click.echo(_located(str(w), w.file), err=True)
-    size = result.html.stat().st_size
-    click.echo(f"已发布 {_show(result.html)}（{size / 1024:.1f} KB）")
+    for path in result.files or [result.html]:
+        if path.name not in {result.notebook.name, "run.json"}:
+            click.echo(f"已发布 {_show(path)}（{path.stat().st_size / 1024:.1f} KB）")
     click.echo(f"执行记录 {_show(result.notebook)}")
     click.echo(f"用时 {result.seconds:.1f} 秒")
 
@@ -68,7 +68,7 @@ def run(params_file: Path, output: Path | None, timeout: int, pdf: bool) -> None
               help="fork：内核由预载了依赖的 fork 服务器派生（更快）；stock：每个报告标准启动内核")
 @click.option("--ahead/--no-ahead", default=True, show_default=True,
               help="fork 内核时，每个进程提前为下一个报告启动内核")
-def batch(params_dir: Path | None, output: Path | None, timeout: int, pdf: bool, force: bool,
+def batch(params_dir: Path | None, output: Path | None, timeout: int, force: bool,
           workers: int | None, scheduler: str | None, kernel: str, ahead: bool) -> None:
     """重新生成 PARAMS_DIR（默认：当前目录下的 params/，没有时用项目的 params/）下每个单位每个年度的报告；某个失败不影响其他。"""
     from contextlib import nullcontext
@@ -101,7 +101,8 @@ def batch(params_dir: Path | None, output: Path | None, timeout: int, pdf: bool,
         failed += not o.ok
         progress.update(task, advance=1, failed=failed)
         line = f"{o.label} {_show(o.params_file)}" + (f"（{o.seconds:.1f} 秒）" if o.status == "published" else "")
-        for text in (line, *(f"    {_located(w, o.params_file)}" for w in o.warnings)):
+        files = (f"    {_show(path)}" for path in (o.files if o.status == "published" else ()))  # every file it published
+        for text in (line, *files, *(f"    {_located(w, o.params_file)}" for w in o.warnings)):
             progress.console.print(text, markup=False, highlight=False) if console.is_terminal else click.echo(text)
 
     if params_dir is None:
@@ -109,7 +110,7 @@ def batch(params_dir: Path | None, output: Path | None, timeout: int, pdf: bool,
         click.echo(f"参数目录 {_show(params_dir)}")
     try:
         with (dask_executor(scheduler) if scheduler else nullcontext(None)) as executor, progress:
-            result = run_batch(params_dir, RunOptions(output=output, timeout=timeout, pdf=pdf), force=force,
+            result = run_batch(params_dir, RunOptions(output=output, timeout=timeout), force=force,
                                executor=executor, workers=workers, kernel=kernel, ahead=ahead, on_start=started,
                                on_outcome=report)
     except KitError as exc:

@@ -77,13 +77,25 @@ class KitError(Exception):
         return tuple(self.args)
 
 
-class UnknownFormatError(KitError):
-    def __init__(self, version: str, known: list[str]) -> None:
-        self.version, self.known = version, known
-        super().__init__(f"未知的报告格式版本 {version!r}；可用的版本：{', '.join(known)}")
+class UnknownName(KitError):
+    """A name no registry entry has; the message lists the known ones."""
+
+    what, plural = "名称", "名称"
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        self.name, self.known = name, known
+        super().__init__(f"未知的{self.what} {name!r}；可用的{self.plural}：{', '.join(known)}")
 
     def _args(self) -> tuple:
-        return (self.version, self.known)
+        return (self.name, self.known)
+
+
+class UnknownFormatError(UnknownName):
+    what, plural = "报告格式版本", "版本"
+
+    @property
+    def version(self) -> str:
+        return self.name
 
 
 class ParamsError(KitError):
@@ -186,3 +198,16 @@ class Orphaned(KitError):
 
     def _args(self) -> tuple:
         return (self.dest,)
+
+
+class UnknownWriterError(UnknownName):
+    """An output format no writer is registered for."""
+
+    exit_code = 2
+    what, plural = "输出格式", "格式"
+
+
+class ProjectError(KitError):
+    """The project's settings (kit.toml, or [tool.kit] in pyproject.toml) cannot be used."""
+
+    exit_code = 2

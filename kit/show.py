@@ -36,3 +36,8 @@ def part(report: Report, key: str) -> Fragment:
     """One mandated part (overview, proactive, requests, review, problems, other)
     and the agency's own parts placed after it."""
     return Fragment(render.part_html(report, key))
+
+
+def signoff(report: Report) -> Fragment:
+    """The 落款: the agency's (or office's) name and the publication date."""
+    return Fragment(render.signoff_html(report))

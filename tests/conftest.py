@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from kit import project
 from kit.api import RunOptions, run_report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,7 +21,7 @@ if not SHARED.is_dir():  # the domain material is part of the test input: never 
 def seed_run(tmp_path_factory):
     """The seed agency-year run once, for real (papermill, a fresh kernel), into a temp output/."""
     out = tmp_path_factory.mktemp("output")
-    result = run_report(SEED_PARAMS, RunOptions(output=out))
+    result = run_report(SEED_PARAMS, RunOptions(output=out, project=project.Project()))
     return result
 
 
@@ -31,3 +32,9 @@ def seed_html(seed_run) -> str:
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(autouse=True)
+def _html_only(monkeypatch):
+    """Tests publish HTML only unless they pass a Project (the repository's own publishes PDF and Word too)."""
+    monkeypatch.setattr(project, "load", lambda root=None: project.Project())

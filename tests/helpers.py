@@ -76,3 +76,37 @@ def all_labels(version: str) -> list[str]:
 
 def read(path: Path) -> str:
     return path.read_text(encoding="utf-8")
+
+
+def docx_grids(document) -> list[list[list[Cell]]]:
+    """Every Word table as rows of (text, rowspan, colspan), read from its XML as a browser reads
+    HTML: a cell a vertical merge continues is left out, the merge's first cell spans its rows."""
+    from docx.oxml.ns import qn
+
+    grids = []
+    for table in document.tables:
+        rows = []
+        for tr in table._tbl.tr_lst:
+            col, row = 0, []
+            for tc in tr.tc_lst:
+                v_merge = tc.tcPr.find(qn("w:vMerge")) if tc.tcPr is not None else None
+                if v_merge is None or v_merge.get(qn("w:val")) == "restart":
+                    row.append([col, tc])
+                else:
+                    row.append([col, None])
+                col += tc.grid_span
+            rows.append(row)
+        out = []
+        for r, row in enumerate(rows):
+            cells = []
+            for col, tc in row:
+                if tc is None:
+                    continue
+                span = 1
+                while r + span < len(rows) and any(c == col and t is None for c, t in rows[r + span]):
+                    span += 1
+                text = re.sub(r"\s+", "", "".join(t.text or "" for t in tc.iter(qn("w:t"))))
+                cells.append((text, span, tc.grid_span))
+            out.append(cells)
+        grids.append(out)
+    return grids

@@ -38,8 +38,10 @@ def test_provenance_in_metadata_section_run_json_and_page(seed_run):
     assert last.cell_type == "markdown" and last.id == "provenance"
     assert f"sha256 `{kit['inputs']['params']}`" in last.source and "开始" in last.source
     html = seed_run.html.read_text(encoding="utf-8")
-    assert re.search(r'<footer class="provenance">版本信息：本报告于\d{4}年\d+月\d+日由 kit 0\.1\.0 生成，'
-                     rf"输入摘要 {kit['inputs_key'][:12]}。</footer>", html)
+    # the version line is in the page's metadata; on the page only when the project asks (show_version)
+    assert re.search(r'<meta name="kit-version-line" content="版本信息：本报告于\d{4}年\d+月\d+日由 kit 0\.1\.0 生成，'
+                     rf'输入摘要 {kit["inputs_key"][:12]}。">', html)
+    assert "<footer class=\"provenance\">" not in html and "版本信息" not in html.split("</head>")[1]
     assert "执行记录 · provenance" not in html  # the notebook's section is not on the public page
     assert "/tmp/" not in html and "/tmp/" not in json.dumps(nb.metadata["papermill"])
 

@@ -76,3 +76,19 @@ def test_new_2020_uses_the_2019_format(tmp_path):
 def test_cli_docs_check():
     result = CliRunner().invoke(cli.main, ["docs", "--check"])
     assert result.exit_code == 0, result.output
+
+
+def test_new_file_carries_the_compiling_office_contact_and_signoff_name(tmp_path):
+    import yaml
+
+    folder = tmp_path / "test-agency"
+    folder.mkdir()
+    contact = {"office": "测试县测试局办公室", "address": "测试县人民路1号", "postcode": "315600", "phone": "0574-1",
+               "email": "a@b.cn", "website": "测试县政府网站"}
+    last = {**balanced_2021(2022), "contact": contact, "signoff": {"name": "测试县测试局办公室", "date": "2023-01-20"}}
+    (folder / "2022.yaml").write_text(yaml.safe_dump(last, allow_unicode=True), encoding="utf-8")
+    data = params.read(new_params("test-agency", 2023, params_dir=tmp_path)).data
+    assert data["contact"] == contact
+    assert data["signoff"] == {"name": "测试县测试局办公室", "date": ""}  # this year's date is new
+    text = (folder / "2023.yaml").read_text(encoding="utf-8")
+    assert "  date: \"\"  # 发布日期（YYYY-MM-DD，如 2025-01-20；不填则落款不写日期）" in text

@@ -19,6 +19,7 @@ from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 from kit import paths
+from kit.content.narrative import chinese_date
 
 if TYPE_CHECKING:
     from kit.audit.record import Record
@@ -57,11 +58,6 @@ def generation_date() -> str:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     moment = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
     return moment.date().isoformat()
-
-
-def chinese_date(iso: str) -> str:
-    year, month, day = (int(x) for x in iso.split("-"))
-    return f"{year}年{month}月{day}日"
 
 
 def version_line(kit_meta: dict[str, Any]) -> str:

@@ -9,6 +9,7 @@ with a message rather than read half-way.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import replace
 from datetime import datetime
@@ -26,6 +27,7 @@ from kit.run import forkserver
 
 if TYPE_CHECKING:  # the orchestrator's types; it imports this module
     from kit.api import Plan, RunOptions
+    from kit.project import Project
 
 SCHEMA_VERSION = 1
 NOTEBOOK_NAME = "report.ipynb"
@@ -96,6 +98,7 @@ class Record(BaseModel):
     generated_on: Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]  # an input of the run
     validation: Validation
     files: list[str]  # the published files besides run.json, in the order they are written
+    settings: dict[str, Any]  # the project's settings the files were made with (formats, page options)
     version_line: str
 
     def as_dict(self) -> dict[str, Any]:
@@ -111,9 +114,14 @@ class Record(BaseModel):
         return {name: getattr(self, name) for name in CIRCUMSTANCES}
 
 
-def published_files(pdf: bool) -> list[str]:
-    """The names of the files a run publishes besides run.json, in the order they are made."""
-    return [NOTEBOOK_NAME, HTML_NAME] + ([PDF_NAME] if pdf else [])
+def published_files(project: Project) -> list[str]:
+    """The names of the files a run publishes besides run.json, in the order they are made: the
+    executed notebook, then one file per format of the project (the page first: the others are
+    made from it)."""
+    from kit.write import writers
+
+    names = ["html", *(f for f in project.formats if f != "html")]
+    return [NOTEBOOK_NAME, *(writers.get(name).filename for name in names)]
 
 
 def make(p: Plan, options: RunOptions, begin: datetime, end: datetime) -> Record:
@@ -148,7 +156,8 @@ def make(p: Plan, options: RunOptions, begin: datetime, end: datetime) -> Record
                        "acknowledged": [{"fingerprint": a.fingerprint, "path": a.path, "finding": a.message,
                                          "table": a.expected, "text": a.actual, "reason": a.reason}
                                         for a in validated.acknowledged]},
-        "files": published_files(options.pdf),
+        "files": published_files(p.project),
+        "settings": dataclasses.asdict(p.project),  # the project's settings the files were made with
     }
     fields["version_line"] = provenance.version_line(fields)
     return Record.model_validate(fields)

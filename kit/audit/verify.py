@@ -19,15 +19,17 @@ import nbformat
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
 from kit import paths
-from kit.api import INJECTED_ID, WRITERS, RunOptions, build, plan, report_files
+from kit.api import INJECTED_ID, RunOptions, build, plan, report_files
 from kit.audit import inputs, provenance, record
 from kit.audit.differences import differing, explain, field_changes
 from kit.audit.htmltext import data_cells
-from kit.audit.record import HTML_NAME, NOTEBOOK_NAME, PDF_NAME, RECORD_NAME
+from kit.audit.record import HTML_NAME, NOTEBOOK_NAME, RECORD_NAME
 from kit.content.render import labelled_cells
-from kit.content.report import load_report
+from kit.content.report import Report, load_report
 from kit.exceptions import KitError
+from kit.project import Project
 from kit.read.params import read
+from kit.write import writers
 
 REPRODUCED, DIFFERS, INPUTS_CHANGED, OTHER_VERSION = "reproduced", "differs", "inputs-changed", "other-version"
 EXIT_CODES = {REPRODUCED: 0, DIFFERS: 1, INPUTS_CHANGED: 2, OTHER_VERSION: 2}
@@ -78,33 +80,36 @@ def verify(report_dir: Path | str) -> Verification:
     result.versions = version_changes(run)
     result.inputs = [] if result.versions else input_changes(run, published)
     result.parts = [f"{RECORD_NAME}：字段 files 列出本 kit 不生成的文件 {name}" for name in run.files
-                    if name not in WRITERS]
+                    if name != NOTEBOOK_NAME and name not in writers.filenames()]
     if result.status != REPRODUCED:
         return result
     rebuilt = rebuild(run)
     if isinstance(rebuilt, str):
         result.inputs = [rebuilt]
         return result
-    nb, again = rebuilt
+    nb = rebuilt.nb
     if published is not None:
         adopt_times(nb, published)
         result.cells = changed_outputs(published, nb)
-    compare(folder, report_files(nb, again), result, run)
+    compare(folder, report_files(rebuilt), result, run)
     return result
 
 
-def rebuild(run: record.Record) -> tuple[nbformat.NotebookNode, record.Record] | str:
-    """The executed notebook and record the inputs ``run`` names produce with the installed kit,
-    its times and kernel start taken from ``run``; or why the inputs are no longer those."""
+def rebuild(run: record.Record) -> writers.Executed | str:
+    """The executed report (notebook, record, settings) the inputs ``run`` names produce with the
+    installed kit and the recorded project settings, its times and kernel start taken from ``run``;
+    or why the inputs are no longer those."""
     _check_kernel(run.kernel)
     with tempfile.TemporaryDirectory(prefix="kit-verify-") as tmp:  # a failed rebuild's notebook goes there
+        settings = Project(**{**run.settings, "formats": tuple(run.settings.get("formats", ("html",)))})
         options = RunOptions(output=Path(tmp), kernel_name=run.kernel, generated_on=run.generated_on,
-                             pdf=PDF_NAME in run.files)
+                             project=settings)
         p = plan(paths.recorded_path(run.params_file), options)
         now = paths.recorded_name(p.previous_file) if p.previous_file is not None else None
         if now != run.previous_file:
             return f"上年参数文件：记录 {run.previous_file or '无'}，现在 {now or '无'}"
-        return build(p, options, run.circumstances())
+        nb, again = build(p, options, run.circumstances())
+        return writers.Executed(nb, Report(p.validated), again, settings)
 
 
 def _notebook(path: Path) -> nbformat.NotebookNode | None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import io
 import re
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 from html import escape
 
 from kit.content import narrative, tables
@@ -23,8 +25,8 @@ RC = {"svg.fonttype": "none", "svg.hashsalt": "kit-report", "font.family": "sans
 INK, ACCENT, LIGHT = "#333333", "#8c1c13", "#c9a27e"
 
 
-def _svg(draw) -> str:
-    """Run ``draw(fig)`` under the kit's rc settings and return the inline SVG markup."""
+def _save(draw, fmt: str, **kwargs) -> bytes:
+    """Run ``draw(fig)`` under the kit's rc settings and return the figure saved as ``fmt``."""
     from matplotlib import rc_context
     from matplotlib.figure import Figure
 
@@ -34,9 +36,34 @@ def _svg(draw) -> str:
         warnings.filterwarnings("ignore", message=r"constrained_layout not applied")
         fig = Figure(layout="constrained")
         draw(fig)
-        buf = io.StringIO()
-        fig.savefig(buf, format="svg", metadata={"Date": None})
-    svg = buf.getvalue()
+        buf = io.BytesIO()
+        fig.savefig(buf, format=fmt, **kwargs)
+    return buf.getvalue()
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart: how to draw it, its text alternative (which carries its figures) and its caption."""
+
+    draw: Callable
+    alt: str
+    caption: str
+
+    def html(self) -> str:
+        return _figure(_svg(self.draw), self.alt, self.caption)
+
+    def png(self, dpi: int = 200) -> bytes:
+        """The same figure as a PNG (for report.docx); no date or software stamp, the same bytes every run."""
+        return _save(self.draw, "png", dpi=dpi, metadata={"Software": None})
+
+
+def _html(chart: Chart | None) -> str:
+    return "" if chart is None else chart.html()
+
+
+def _svg(draw) -> str:
+    """The figure as inline SVG markup."""
+    svg = _save(draw, "svg", metadata={"Date": None}).decode()
     svg = svg[svg.index("<svg"):]  # drop the XML declaration and doctype: inline SVG
     # Inline SVG in HTML needs no namespace declarations, and the RDF metadata block only names
     # vocabularies by URL: neither belongs on a page that references no network address.
@@ -80,32 +107,43 @@ def _barh(labels: list[str], values: list[int], unit: str, color: str = ACCENT):
     return draw
 
 
-def proactive_categories(params) -> str:
-    """主动公开 by category; empty when no category has a figure."""
+def proactive_categories_chart(params) -> Chart | None:
+    """主动公开 by category; None when no category has a figure."""
     cats = [c for c in params.overview.proactive.categories if c.count]
     if not cats:
-        return ""
+        return None
     labels, values = [c.name for c in cats], [c.count for c in cats]
     alt = "主动公开信息类别：" + "，".join(f"{n}{v}条" for n, v in zip(labels, values, strict=True))
-    return _figure(_svg(_barh(labels, values, "条")), alt, f"图：{params.year}年主动公开信息（按类别，共{sum(values)}条）")
+    return Chart(_barh(labels, values, "条"), alt, f"图：{params.year}年主动公开信息（按类别，共{sum(values)}条）")
 
 
-def outcome_mix(t3) -> str:
-    """How handled requests ended (the sub-totals the table doesn't print); empty when none."""
+def proactive_categories(params) -> str:
+    return _html(proactive_categories_chart(params))
+
+
+def outcome_mix_chart(t3) -> Chart | None:
+    """How handled requests ended (the sub-totals the table doesn't print); None when none."""
     counts = narrative.outcome_counts(t3)
     done = int(t3.loc["outcomes.total", tables.TOTAL])
     if not done:
-        return ""
+        return None
     pairs = [(label, counts[key]) for key, label in narrative.OUTCOME_GROUPS]
     alt = f"办理结果（共{done}件）：" + "，".join(f"{label}{v}件" for label, v in pairs)
-    return _figure(_svg(_barh([p[0] for p in pairs], [p[1] for p in pairs], "件")), alt,
-                   f"图：本年度办理结果（共{done}件）")
+    return Chart(_barh([p[0] for p in pairs], [p[1] for p in pairs], "件"), alt, f"图：本年度办理结果（共{done}件）")
+
+
+def outcome_mix(t3) -> str:
+    return _html(outcome_mix_chart(t3))
 
 
 def trend(years: list[int], series: dict[str, list[int]], caption: str) -> str:
-    """Grouped bars of a few totals over the years known; empty for a single year or all zeros."""
+    return _html(trend_chart(years, series, caption))
+
+
+def trend_chart(years: list[int], series: dict[str, list[int]], caption: str) -> Chart | None:
+    """Grouped bars of a few totals over the years known; None for a single year or all zeros."""
     if len(years) < 2 or not any(v for values in series.values() for v in values):
-        return ""
+        return None
 
     def draw(fig) -> None:
         fig.set_size_inches(6.4, 2.6)
@@ -129,25 +167,43 @@ def trend(years: list[int], series: dict[str, list[int]], caption: str) -> str:
     alt = caption + "：" + "；".join(
         f"{name}" + "，".join(f"{y}年{v}件" for y, v in zip(years, values, strict=True))
         for name, values in series.items())
-    return _figure(_svg(draw), alt, caption)
+    return Chart(draw, alt, caption)
 
 
 def requests_trend(report) -> str:
+    return _html(requests_trend_chart(report))
+
+
+def requests_trend_chart(report) -> Chart | None:
     if report.previous is None:
-        return ""
+        return None
     frames = [report.last_table3, report.table3]
-    return trend([report.previous.year, report.model.year],
+    return trend_chart([report.previous.year, report.model.year],
                  {"新收申请": [int(f.loc["new", tables.TOTAL]) for f in frames],
                   "办结": [int(f.loc["outcomes.total", tables.TOTAL]) for f in frames]},
                  "图：依申请公开与上年比较")
 
 
 def review_trend(report) -> str:
+    return _html(review_trend_chart(report))
+
+
+def review_trend_chart(report) -> Chart | None:
     if report.previous is None:
-        return ""
+        return None
     frames = [report.last_table4, report.table4]
     suits = ["litigation_direct", "litigation_after_review"]
-    return trend([report.previous.year, report.model.year],
+    return trend_chart([report.previous.year, report.model.year],
                  {"行政复议": [int(f.loc["review", tables.TOTAL]) for f in frames],
                   "行政诉讼": [int(f.loc[suits, tables.TOTAL].sum()) for f in frames]},
                  "图：行政复议、行政诉讼与上年比较")
+
+
+def part_charts(report, key: str) -> list[Chart]:
+    """The charts of one part, in page order (the page and report.docx both use this list)."""
+    found = {
+        "proactive": lambda: [proactive_categories_chart(report.model)],
+        "requests": lambda: [outcome_mix_chart(report.table3), requests_trend_chart(report)],
+        "review": lambda: [review_trend_chart(report)],
+    }.get(key, list)()
+    return [c for c in found if c is not None]

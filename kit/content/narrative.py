@@ -34,14 +34,51 @@ def deadline(params: BaseModel) -> str:
     return f"{params.year + 1}年{day}"
 
 
-def opening(params: BaseModel, part_titles: list[str]) -> str:
-    """The opening paragraph: legal basis, the parts, the statistical period."""
-    y = params.year
-    return (
-        f"本年报根据{LEGAL_BASIS}（以下简称《条例》）的要求，按照{y}年{params.agency.name}信息公开工作实际编制而成。"
-        f"本年报由{'、'.join(part_titles)}等{chinese_number(len(part_titles))}个部分组成。"
-        f"本年报中所列数据的统计期限自{y}年1月1日起至{y}年12月31日止。"
-    )
+def opening(params: BaseModel, part_titles: list[str], summed_from_units: bool = False) -> str:
+    """The opening paragraph: legal basis and format notice, the parts, the statistical period,
+    where the report is published and whom to ask. Each sentence can be the analyst's own (``opening``).
+
+    A government's report says it was compiled by summing its units' work only when its tables are
+    summed from them (``summed_from_units``, for the roll-up); otherwise it reads like a department's.
+    """
+    y, name, own = params.year, params.agency.name, params.opening
+    contact, spec = params.contact, type(params).format_spec
+    by = f"由{contact.office}" if contact.office else ""
+    rolled_up = summed_from_units and params.agency.kind == "government"
+    how = (f"汇总{name}各有关单位政府信息公开工作情况编制而成" if rolled_up
+           else f"按照{y}年{name}政府信息公开工作实际编制而成")
+    sentences = [
+        own.basis
+        or f"本报告根据{LEGAL_BASIS}（以下简称《条例》）、{spec.notice}（{spec.document}）等文件要求，{by}{how}。",
+        own.parts or f"本报告由{'、'.join(part_titles)}等{chinese_number(len(part_titles))}个部分组成。",
+        own.period or f"本报告中所列数据的统计期限自{y}年1月1日起至{y}年12月31日止。",
+        own.contact or contact_sentence(contact),
+    ]
+    return "".join(sentences)
+
+
+def contact_sentence(contact: BaseModel) -> str:
+    """本报告的电子版可在…下载。对本报告如有疑问，请与…联系（地址：…，邮编：…，电话：…，电子邮箱：…）。"""
+    text = f"本报告的电子版可在{contact.website}下载。" if contact.website else ""
+    details = [f"{label}：{value}" for label, value in (("地址", contact.address), ("邮编", contact.postcode),
+                                                       ("电话", contact.phone), ("电子邮箱", contact.email)) if value]
+    if contact.office:
+        text += f"对本报告如有疑问，请与{contact.office}联系" + (f"（{'，'.join(details)}）" if details else "") + "。"
+    elif details:
+        text += f"对本报告如有疑问，请联系（{'，'.join(details)}）。"
+    return text
+
+
+def chinese_date(iso: str) -> str:
+    """2025-01-20 → 2025年1月20日 (the 落款's date)."""
+    year, month, day = (int(x) for x in iso.split("-"))
+    return f"{year}年{month}月{day}日"
+
+
+def signoff(params: BaseModel) -> tuple[str, str]:
+    """The 落款: the name (the agency's unless given) and the publication date ('' when not given)."""
+    s = params.signoff
+    return s.name or params.agency.name, chinese_date(s.date) if s.date else ""
 
 
 def proactive(params: BaseModel, last: BaseModel | None = None) -> str:

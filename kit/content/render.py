@@ -137,28 +137,32 @@ def table4_html(report) -> str:
 def title_html(report) -> str:
     parts = report.parts
     return render("title.html.j2", title=report.title,
-                  opening=narrative.opening(report.model, [p.title for p in parts]))
+                  opening=narrative.opening(report.model, [p.title for p in parts], report.summed_from_units))
+
+
+def signoff_html(report) -> str:
+    """The 落款 at the end: the name and the date, right-aligned."""
+    name, date = narrative.signoff(report.model)
+    return render("signoff.html.j2", name=name, date=date)
 
 
 def part_html(report, key: str) -> str:
     """One part (its heading, sentences, tables) followed by any extra part placed after it."""
     part = report.part(key)
     m = report.model
-    ctx = {"part": part, "model": m, "sentence": "", "table": "", "fee": "", "charts": ""}
+    ctx = {"part": part, "model": m, "sentence": "", "table": "", "fee": "",
+           "charts": Markup("".join(c.html() for c in charts.part_charts(report, key)))}
     if key == "overview":
         ctx["figures"] = narrative.proactive(m, report.previous) + narrative.requests(m, report.table3,
                                                                                        report.last_table3)
     elif key == "proactive":
         ctx["sentence"] = narrative.proactive_table(m, report.table2, report.spec.version, report.last_table2)
-        ctx["charts"] = Markup(charts.proactive_categories(m))
         ctx["table"] = Markup(table2_html(report))
     elif key == "requests":
         ctx["sentence"] = narrative.outcomes(report.table3, report.last_table3)
-        ctx["charts"] = Markup(charts.outcome_mix(report.table3) + charts.requests_trend(report))
         ctx["table"] = Markup(table3_html(report))
     elif key == "review":
         ctx["sentence"] = narrative.review(m, report.table4, report.last_table4)
-        ctx["charts"] = Markup(charts.review_trend(report))
         ctx["table"] = Markup(table4_html(report))
     elif key == "other" and "processing_fee" in type(m).model_fields:
         ctx["fee"] = narrative.processing_fee(m)

@@ -44,6 +44,10 @@ def build_parts(model: BaseModel) -> list[Part]:
 class Report:
     """A validated agency-year, ready to be displayed section by section."""
 
+    # True when the tables are summed from the agency's units (set by the roll-up): only then does a
+    # government's opening say it was compiled by summing its units' work.
+    summed_from_units: bool = False
+
     def __init__(self, validated: Validated) -> None:
         validated.raise_for_errors()
         self.validated = validated

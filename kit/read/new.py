@@ -1,6 +1,7 @@
 """``kit new AGENCY YEAR``: a parameter file with every field present, each labelled in Chinese.
 
-When the agency's previous-year file exists, its details carry over and this
+When the agency's previous-year file exists, its details (the agency, the compiling office and its
+contact details, the 落款's name) carry over and this
 year's 二、上年结转 is set from last year's 四、结转下年度继续办理 (rule X1).
 """
 
@@ -45,7 +46,10 @@ def template(agency_id: str, year: int, previous: Validated | None = None) -> st
         ("agency", "kind"): prev.agency.kind if prev else "department",
         ("agency", "self_name"): prev.agency.self_name if prev else "我单位",
     }
-    if prev is not None:
+    if prev is not None:  # who compiles the report, whom to ask and the 落款 stay; the date is this year's
+        for key in type(prev.contact).model_fields:
+            values[("contact", key)] = getattr(prev.contact, key)
+        values[("signoff", "name")] = prev.signoff.name
         carried = tables.table3_frame(prev, spec_of(prev)).loc["carry_out"]
         for col in tables.COLUMN_KEYS:
             values[("table3", "carry_in", col)] = int(carried[col])

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kit.exceptions import UnknownFormatError
+from kit.registry import Registry
 
 SECTION_TITLES = (
     ("overview", "总体情况"),
@@ -89,6 +90,7 @@ class FormatSpec:
     last_year: int | None
     table2: tuple[Block, ...]
     table3: tuple[Row3, ...]
+    notice: str = ""  # the notice's title, cited with its number in the opening paragraph
 
     def table3_outcomes(self) -> tuple[Row3, ...]:
         """The outcome rows （一）…（六）, which add up to （七）总计 (rule R2)."""
@@ -155,6 +157,7 @@ _OTHER = "（六）其他处理"
 FORMAT_2019 = FormatSpec(
     version="2019",
     document="国办公开办函〔2019〕60号",
+    notice="《国务院办公厅政府信息与政务公开办公室关于印发<中华人民共和国政府信息公开工作年度报告格式（试行）>的通知》",
     first_year=2019,
     last_year=2020,
     table2=(
@@ -190,6 +193,7 @@ FORMAT_2019 = FormatSpec(
 FORMAT_2021 = FormatSpec(
     version="2021",
     document="国办公开办函〔2021〕30号",
+    notice="《国务院办公厅政府信息与政务公开办公室关于印发<中华人民共和国政府信息公开工作年度报告格式>的通知》",
     first_year=2021,
     last_year=None,
     table2=(
@@ -222,30 +226,16 @@ FORMAT_2021 = FormatSpec(
     ),
 )
 
-_REGISTRY: dict[str, FormatSpec] = {}
-
-
-def register(spec: FormatSpec) -> None:
-    _REGISTRY[spec.version] = spec
-
-
-def get(version: str) -> FormatSpec:
-    try:
-        return _REGISTRY[version]
-    except KeyError:
-        raise UnknownFormatError(version, sorted(_REGISTRY)) from None
-
-
-def versions() -> list[str]:
-    return sorted(_REGISTRY)
+_REGISTRY: Registry[FormatSpec] = Registry(lambda spec: spec.version, UnknownFormatError)
+register, get, versions = _REGISTRY.register, _REGISTRY.get, _REGISTRY.names
 
 
 def for_year(year: int) -> FormatSpec:
     """The format version that governs reports on ``year``."""
-    for spec in _REGISTRY.values():
+    for spec in _REGISTRY:
         if spec.covers(year):
             return spec
-    raise UnknownFormatError(f"year {year}", sorted(_REGISTRY))
+    raise UnknownFormatError(f"year {year}", versions())
 
 
 register(FORMAT_2019)

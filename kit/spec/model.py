@@ -7,11 +7,12 @@ Chinese label as its ``title``; error messages and ``docs/params.md`` use them.
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, create_model
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, create_model
 from pydantic_core import PydanticCustomError
 
 from kit.spec import formats
@@ -109,6 +110,42 @@ class ExtraSection(Strict):
     text: Annotated[Text, Field(title="正文（Markdown）")]
 
 
+def _iso_date(value: str) -> str:
+    if value:
+        date.fromisoformat(value)  # ValueError: not a calendar day (2023-02-30)
+    return value
+
+
+IsoDate = Annotated[Text, Field(pattern=r"^(\d{4}-\d{2}-\d{2})?$"), AfterValidator(_iso_date)]
+
+
+class Contact(Strict):
+    """Who compiled the report and whom to ask (the opening paragraph's last sentences)."""
+
+    office: Annotated[Text, Field(title="编制机构（如“县政府办公室”，也是联系单位）")] = ""
+    address: Annotated[Text, Field(title="联系地址")] = ""
+    postcode: Annotated[Text, Field(pattern=r"^(\d{6})?$", title="邮编（6位数字）")] = ""
+    phone: Annotated[Text, Field(title="联系电话")] = ""
+    email: Annotated[Text, Field(title="电子邮箱（可不填）")] = ""
+    website: Annotated[Text, Field(title="发布本报告的网站（可不填）")] = ""
+
+
+class Signoff(Strict):
+    """The 落款 at the end: a name and the publication date."""
+
+    name: Annotated[Text, Field(title="落款（单位名称，或代为发布的办公室名称；不填则为单位名称）")] = ""
+    date: Annotated[IsoDate, Field(title="发布日期（YYYY-MM-DD，如 2025-01-20；不填则落款不写日期）")] = ""
+
+
+class Opening(Strict):
+    """The analyst's own text for a sentence of the opening paragraph (empty: the kit's sentence)."""
+
+    basis: Annotated[Text, Field(title="依据与编制（“本报告根据……编制而成。”）")] = ""
+    parts: Annotated[Text, Field(title="组成部分（“本报告由……个部分组成。”）")] = ""
+    period: Annotated[Text, Field(title="统计期限（“本报告中所列数据的统计期限……”）")] = ""
+    contact: Annotated[Text, Field(title="网站与联系方式（“对本报告如有疑问……”）")] = ""
+
+
 def _row_model(name: str, columns: tuple[tuple[str, str, Any], ...], total: bool) -> type[BaseModel]:
     fields: dict[str, Any] = {key: (Annotated[typ, Field(title=label)], 0) for key, label, typ in columns}
     if total:
@@ -176,6 +213,9 @@ def schema_for(version: str) -> type[BaseModel]:
         format=(Annotated[Literal[version] | None, Field(title="报告格式版本（可不填，由年度决定）")], None),
         year=(Annotated[int, Field(strict=True, ge=2008, le=2100, title="报告年度")], ...),
         agency=(Annotated[Agency, Field(title="单位")], ...),
+        contact=(Annotated[Contact, Field(title="编制与联系")], Contact()),
+        opening=(Annotated[Opening, Field(title="开头段落（自行撰写的句子）")], Opening()),
+        signoff=(Annotated[Signoff, Field(title="落款")], Signoff()),
         overview=(Annotated[Overview, Field(title="一、总体情况")], Overview()),
         table2=(Annotated[_table2_model(spec), Field(title="表二")], _table2_model(spec)()),
         table3=(Annotated[_table3_model(spec), Field(title="表三")], _table3_model(spec)()),

@@ -118,8 +118,9 @@ def exporter() -> HTMLExporter:
     return exp
 
 
-def to_html(nb: nbformat.NotebookNode) -> str:
-    """The published page for an executed notebook."""
-    html, _ = exporter().from_notebook_node(nb)
+def to_html(nb: nbformat.NotebookNode, show_version: bool = False) -> str:
+    """The published page for an executed notebook; the version line is in its metadata, and on the
+    page only when the project asks for it (``show_version``)."""
+    html, _ = exporter().from_notebook_node(nb, resources={"kit_page": {"show_version": show_version}})
     guard(nb, html)
     return html
