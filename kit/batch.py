@@ -250,7 +250,7 @@ def _execute(plans: dict[Path, Plan], options: RunOptions, executor: Executor | 
         collected: set[Future] = set()
         try:
             with lifetime.children_ignore_sigint():  # workers start here: Ctrl-C is the driver's alone
-                for f, p in plans.items():
+                for f, p in units_first(plans):
                     # absolute, but a link stays a link: the worker reads the file as the driver did
                     futures[pool.submit(run_one, os.path.abspath(p.params_file), options)] = (f, p)
             for future in as_completed(futures):
@@ -265,6 +265,11 @@ def _execute(plans: dict[Path, Plan], options: RunOptions, executor: Executor | 
             if own:
                 _kill_workers(pool)  # the running reports are cut off
             raise
+
+
+def units_first(plans: dict[Path, Plan]) -> list[tuple[Path, Plan]]:
+    """The plans in the order they start: units before their government, a city after its counties."""
+    return sorted(plans.items(), key=lambda item: item[1].validated.level)
 
 
 def _collect(future: Future, p: Plan) -> Outcome:

@@ -43,6 +43,7 @@ class Unit:
     first_error: str = ""
     warnings: tuple[str, ...] = ()
     sources: tuple[Path, ...] = ()  # the unit's file and, for a government, its own units' files
+    level: int = 0  # 0: sums nobody; a government: one above its highest unit
 
     @property
     def usable(self) -> bool:
@@ -57,6 +58,10 @@ class RolledUp:
     units: list[Unit]
     problems: list[Problem] = field(default_factory=list)
     sources: list[Path] = field(default_factory=list)  # every unit file summed, at every level
+
+    @property
+    def level(self) -> int:
+        return 1 + max((u.level for u in self.units), default=0)
 
 
 Validate = Callable[[Path, tuple[str, ...]], Any]  # (unit file, chain of governments) → Validated
@@ -122,7 +127,8 @@ def unit_state(root: Path, unit: str, year: int, chain: tuple[str, ...], validat
     if result.model.year != year:
         return Unit(unit, path, "invalid", name, first_error=f"是 {result.model.year} 年度的参数文件，应为 {year} 年度")
     return Unit(unit, path, "warnings" if result.warnings else "ok", name, result.model,
-                warnings=tuple(str(w) for w in result.warnings), sources=(path, *result.sources))
+                warnings=tuple(str(w) for w in result.warnings), sources=(path, *result.sources),
+                level=result.level)
 
 
 PARENT_LABEL = "单位 › 上级政府的单位标识（其报告汇总本单位）"
@@ -315,7 +321,8 @@ def roll_up(data: dict[str, Any], path: Path, file: str, validate: Validate,
     if own is not None:
         figures.append({"id": gov, "name": f"{agency.get('name', gov)}本级", **main_figures(own)})
     merged["rollup"] = {**(data.get("rollup") or {}), "summed": sort_figures(figures, settings.annex_order),
-                        "left_out": [{"id": u.id, "reason": u.first_error} for u in blocked]}
+                        "left_out": [{"id": u.id, "name": u.name or u.id, "reason": u.first_error}
+                                     for u in blocked]}
     sources = sorted({s for u in used for s in u.sources})
     return RolledUp(merged, units, problems, sources)
 

@@ -57,7 +57,7 @@ def balanced_unit(agency: str, name: str, parent: str, year: int, seed: int) -> 
     import random
 
     rnd = random.Random(seed)
-    new = {"natural": rnd.randint(0, 40), "commercial": rnd.randint(0, 5), "legal": rnd.randint(0, 2)}
+    new = {"natural": rnd.randint(0, 40), "commercial": rnd.randint(0, 5), "legal_services": rnd.randint(0, 2)}
     carry_in = {"natural": rnd.randint(0, 3)}
     outcomes: dict[str, Any] = {"granted": {}, "partial": {}, "unavailable": {"not_held": {}}, "refused": {
         "third_party": {}}}

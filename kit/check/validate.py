@@ -50,6 +50,7 @@ class Validated(HasProblems):
     path: Path | None = None  # the file on disk, when it was read from one
     units: list[Any] = field(default_factory=list)  # a rolled-up government's units (kit.rollup.Unit)
     sources: list[Path] = field(default_factory=list)  # the unit files its tables are summed from
+    level: int = 0  # 0 for a report summing nobody; a rolled-up government: one above its units
 
     @property
     def ok(self) -> bool:
@@ -320,7 +321,7 @@ def _validate_file(path: Path, name: str, with_previous: bool, within: tuple[str
     result.path = path
     if rolled is not None:
         result.problems += rolled.problems
-        result.units, result.sources = rolled.units, rolled.sources
+        result.units, result.sources, result.level = rolled.units, rolled.sources, rolled.level
     result.problems += _placement_problems(path, result, loaded) + rollup.parent_problems(path, loaded, name)
     if unreadable is not None or (previous is not None and not previous.ok):
         result.problems.append(previous_invalid(name, prev_path, previous, unreadable))

@@ -143,7 +143,21 @@ def title_html(report) -> str:
 def signoff_html(report) -> str:
     """The 落款 at the end: the name and the date, right-aligned."""
     name, date = narrative.signoff(report.model)
-    return render("signoff.html.j2", name=name, date=date)
+    return render("signoff.html.j2", name=name, date=date) + annex_html(report)
+
+
+ANNEX_COLUMNS = (("received", "新收申请"), ("closed", "办结"), ("carried", "结转下年度"), ("review", "行政复议"),
+                 ("litigation", "行政诉讼"), ("proactive", "主动公开"))
+
+
+def annex_html(report) -> str:
+    """附表: each summed unit's main figures, with a total row equal to the report's figures."""
+    rollup = getattr(report.model, "rollup", None)
+    if rollup is None or not rollup.annex or not rollup.summed:
+        return ""
+    rows = [(u.name, [getattr(u, key) for key, _ in ANNEX_COLUMNS]) for u in rollup.summed]
+    totals = [sum(values[i] for _, values in rows) for i in range(len(ANNEX_COLUMNS))]
+    return render("annex.html.j2", columns=ANNEX_COLUMNS, rows=rows, totals=totals)
 
 
 def part_html(report, key: str) -> str:

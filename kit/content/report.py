@@ -52,6 +52,9 @@ class Report:
         validated.raise_for_errors()
         self.validated = validated
         self.model: BaseModel = validated.model
+        rollup = getattr(self.model, "rollup", None)
+        if rollup is not None and rollup.summed:
+            self.summed_from_units = True
         self.spec: FormatSpec = spec_of(self.model)
         prev = validated.previous
         self.previous: BaseModel | None = prev.model if prev is not None and prev.ok else None

@@ -163,6 +163,7 @@ class UnitFigures(Strict):
 
 class LeftOut(Strict):
     id: Annotated[str, Field(title="单位标识")]
+    name: Annotated[Text, Field(title="单位名称")] = ""
     reason: Annotated[Text, Field(title="原因")]
 
 
