@@ -223,7 +223,7 @@ def _at(data: Any, loc: tuple[str, ...]) -> Any:
 def _contributors(units: list[Unit], loc: tuple[str, ...]) -> str:
     named = []
     for u in units:
-        value = _at(u.model.model_dump(), loc) if loc[0] != "overview" else tables.proactive_total(u.model)
+        value = _at(u.model.model_dump(warnings=False), loc) if loc[0] != "overview" else tables.proactive_total(u.model)
         if value:
             named.append(f"{u.name} {_plain(value)}")
     if not named:
@@ -255,7 +255,7 @@ def _problem(rule: str, severity: str, file: str, path: str, label: str, message
 
 
 def left_out_message(units: list[Unit]) -> str:
-    return "、".join(f"{u.name or u.id}（{u.id}，{'缺少参数文件' if u.status == 'missing' else '参数无效'}：{u.first_error}）"
+    return "、".join(f"{u.name or u.id}（{u.id}，{'' if u.status == 'missing' else '参数无效：'}{u.first_error}）"
                      for u in units)
 
 
@@ -302,7 +302,7 @@ def roll_up(data: dict[str, Any], path: Path, file: str, validate: Validate,
     if not models or model_cls is None:
         return RolledUp(data, units, problems)
     summed: dict[str, Any] = {t: sum_tables(model_cls.model_fields[t].annotation,
-                                            [m.model_dump()[t] for m in models]) for t in TABLES}
+                                            [m.model_dump(warnings=False)[t] for m in models]) for t in TABLES}
     summed["overview"] = {"proactive": {"total": _proactive(models)}}
     if not settings.include_own:
         for loc, expected, typed in typed_figures(data, summed):
