@@ -19,11 +19,11 @@ from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
 
-from kit import paths
+from kit import paths, rollup, status
 from kit.api import Plan, RunOptions, execute_plan, plan, with_project
 from kit.content import narrative, render
 from kit.exceptions import KitError, OutputLocked, ValidationFailed, WriteError
-from kit.read import discover
+from kit.read import base, discover
 from kit.run import lifetime
 from kit.run.forkserver import ForkServer, swap_address
 from kit.write import publish
@@ -213,7 +213,8 @@ def run_batch(root: Path | None = None, options: RunOptions | None = None, *, fo
                     done(f, cut_off(plans.get(f) or f))
             lifetime.remove_orphaned_temp_folders()  # the stopped workers'
         result.outcomes = sorted((o for _, o in finished), key=lambda o: (o.agency, o.year, o.params_file))
-        result.index, result.index_error = write_index(output, result.outcomes)
+        pages = [] if result.interrupted else write_status_pages(files, output)
+        result.index, result.index_error = write_index(output, result.outcomes, pages)
     return result
 
 
@@ -223,13 +224,28 @@ def cut_off(item: Plan | Path) -> Outcome:
     return Outcome(**base, status="interrupted", message=CUT_OFF)
 
 
-def write_index(output: Path, outcomes: list[Outcome]) -> tuple[Path | None, str]:
+def write_status_pages(files: list[Path], output: Path) -> list[str]:
+    """Each rolled-up government's status page (``<government>/<year>/status.html``, relative to
+    ``output``); a page that can't be written is left out (the batch's outcomes say why)."""
+    pages = []
+    for f in files:
+        try:
+            if rollup.rollup_settings(base.read(f, str(f)).data) is None:
+                continue
+            pages.append(status.write_status(f, output).relative_to(output).as_posix())
+        except KitError:
+            continue
+    return pages
+
+
+def write_index(output: Path, outcomes: list[Outcome], status_pages: list[str] | None = None
+                ) -> tuple[Path | None, str]:
     """``output/index.html``, or why it could not be written (the outcomes are known all the same)."""
     index = output / INDEX_NAME
     for stale in output.glob(f".{INDEX_NAME}.*.tmp"):  # a killed batch's (this one holds the lock)
         stale.unlink(missing_ok=True)
     try:
-        publish.write_atomic(index, render.index_html(outcomes).encode())
+        publish.write_atomic(index, render.index_html(outcomes, status_pages or []).encode())
     except WriteError as exc:
         return None, str(exc)
     return index, ""

@@ -145,7 +145,7 @@ def _row(unit: rollup.Unit, year: int, output: Path, today: date, government: st
         validated = validate_file(unit.file)
     model = validated.model if validated is not None and validated.ok else None
     previous = validated.previous.model if validated is not None and validated.previous is not None else None
-    kind = model.agency.kind if model is not None else "department"
+    kind = str(rollup.agency_of(validated.data).get("kind")) if validated is not None else "department"
     dest = paths.report_dir(unit.id, year, output)
     published = model is not None and record.read(dest) is not None
     status = "published" if published else unit.status

@@ -7,6 +7,7 @@ parentheses), so no markup or script from a parameter file reaches the page.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -186,11 +187,11 @@ def part_html(report, key: str) -> str:
     return html
 
 
-def index_html(outcomes) -> str:
+def index_html(outcomes, status_pages: Sequence[str] = ()) -> str:
     """``output/index.html``: every agency-year of a batch, its status, problems and links."""
     counts = {key: sum(o.status == key for o in outcomes)
               for key in ("published", "unchanged", "failed", "invalid", "interrupted")}
-    return render("index.html.j2", outcomes=outcomes, counts=counts)
+    return render("index.html.j2", outcomes=outcomes, counts=counts, status_pages=list(status_pages))
 
 
 def labelled_cells(report) -> list[tuple[str, str]]:
