@@ -179,3 +179,22 @@ def test_tree_faults_are_clear_errors(tmp_path):
     result = validate_file(county)
     (u2,) = [p for p in result.errors if p.rule == "U2"]
     assert "汇总关系成环：county → county-d00 → county" in u2.message
+
+
+def test_the_example_county_is_rolled_up_and_its_own_text_checked_against_the_sums(tmp_path):
+    import shutil
+
+    from kit import paths
+
+    params = tmp_path / "params"
+    for folder in paths.params_dir().glob("qingshan*"):
+        shutil.copytree(folder, params / folder.name)
+    county = params / "qingshan" / "2023.yaml"
+    result = validate_file(county)
+    assert result.problems == [] and result.previous is not None and result.previous.ok  # X1 ran on the sums
+    assert [u.id for u in result.model.rollup.summed] == sorted(p.name for p in params.iterdir())[1:]
+    assert result.model.table3.new.natural + result.model.table3.new.commercial + \
+        result.model.table3.new.legal_services == 110
+    county.write_text(county.read_text(encoding="utf-8").replace("申请110件", "申请111件"), encoding="utf-8")
+    (n1,) = [p for p in validate_file(county).errors]
+    assert (n1.rule, n1.expected, n1.actual) == ("N1", "110", "111")
