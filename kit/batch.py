@@ -20,6 +20,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from kit import paths, rollup, status
+from kit.audit import record
 from kit.api import Plan, RunOptions, execute_plan, plan, with_project
 from kit.content import narrative, render
 from kit.exceptions import KitError, OutputLocked, ValidationFailed, WriteError
@@ -104,7 +105,8 @@ def prepare(path: Path, options: RunOptions, force: bool = False) -> Plan | Outc
         return _invalid(path, exc)
     if not force and p.unchanged():
         return Outcome(**_described(p), status="unchanged", warnings=tuple(str(w) for w in p.validated.warnings),
-                       files=tuple(paths.relative_to_root(p.dest / n) for n in p.file_names if n.startswith("report.")
+                       files=tuple(paths.relative_to_root(p.dest / n) for n in record.published_files(p.project)
+                                   if n.startswith("report.")
                                    and not n.endswith(".ipynb")))
     return p
 
