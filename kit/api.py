@@ -98,7 +98,8 @@ def plan(params_file: Path | str, options: RunOptions | None = None) -> Plan:
     model = validated.model
     prev = validated.previous.path if validated.previous is not None else None
     dest = paths.report_dir(model.agency.id, model.year, options.output)
-    return Plan(params_file, validated, dest, prev, inputs.report_inputs(params_file, prev, rolled_up_from(validated)), options.project)
+    return Plan(params_file, validated, dest, prev, inputs.report_inputs(params_file, prev, rolled_up_from(validated)),
+                options.project)
 
 
 def run_report(params_file: Path | str, options: RunOptions | None = None) -> RunResult:

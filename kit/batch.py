@@ -20,8 +20,8 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from kit import paths, rollup, status
-from kit.audit import record
 from kit.api import Plan, RunOptions, execute_plan, plan, with_project
+from kit.audit import record
 from kit.content import narrative, render
 from kit.exceptions import KitError, OutputLocked, ValidationFailed, WriteError
 from kit.read import base, discover

@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from kit import paths
 from kit.content import tables
@@ -39,7 +39,7 @@ class Unit:
     file: Path
     status: str  # "ok" | "invalid" | "missing" | "warnings"
     name: str = ""
-    model: BaseModel | None = None
+    model: Params = None
     first_error: str = ""
     warnings: tuple[str, ...] = ()
     sources: tuple[Path, ...] = ()  # the unit's file and, for a government, its own units' files
@@ -64,6 +64,7 @@ class RolledUp:
         return 1 + max((u.level for u in self.units), default=0)
 
 
+Params = Any  # a parameter model, built at run time (kit.spec.model.schema_for): attributes typed by the schema
 Validate = Callable[[Path, tuple[str, ...]], Any]  # (unit file, chain of governments) → Validated
 
 
@@ -169,7 +170,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def sum_tables(model_cls: type[BaseModel], dumps: list[dict[str, Any]]) -> dict[str, Any]:
+def sum_tables(model_cls: Any, dumps: list[dict[str, Any]]) -> dict[str, Any]:
     """The cell-by-cell sum of several dumps of one (nested) table model. Fields the kit computes
     (a default of None: the 总计 cells, the （七）总计 row) are left out, to be computed from the sums."""
     out: dict[str, Any] = {}
@@ -182,22 +183,39 @@ def sum_tables(model_cls: type[BaseModel], dumps: list[dict[str, Any]]) -> dict[
     return out
 
 
-def main_figures(model: BaseModel) -> dict[str, int]:
-    """A unit's main figures (the annex's and the status page's columns), from its tables."""
-    spec = type(model).format_spec
-    t3, t4 = tables.table3_frame(model, spec), tables.table4_frame(model)
-    carry = next(r.key for r in spec.table3 if r.path[0] == "carry_out")
+def counts(model: Params) -> dict[str, int]:
+    """The counts the annex and the status page show or divide, from a unit's tables."""
+    t3, t4 = tables.table3_frame(model, type(model).format_spec), tables.table4_frame(model)
+    total3, total4 = t3[tables.TOTAL], t4[tables.TOTAL]
+
+    def of(column: Any, rows: list[str]) -> int:
+        return int(sum(int(column[r]) for r in rows))
+
     return {
-        "received": int(t3.loc["new", tables.TOTAL]),
-        "closed": int(t3.loc["outcomes.total", tables.TOTAL]),
-        "carried": int(t3.loc[carry, tables.TOTAL]),
-        "review": int(t4.loc["review", tables.TOTAL]),
-        "litigation": int(t4.loc[["litigation_direct", "litigation_after_review"], tables.TOTAL].sum()),
+        "received": of(total3, ["new"]),
+        "carry_in": of(total3, ["carry_in"]),
+        "closed": of(total3, ["outcomes.total"]),
+        "carried": of(total3, ["carry_out"]),
+        "review": of(total4, ["review"]),
+        "litigation": of(total4, ["litigation_direct", "litigation_after_review"]),
         "proactive": tables.proactive_total(model),
+        "disclosed": of(total3, ["outcomes.granted", "outcomes.partial"]),
+        "unavailable": of(total3, [k for k in t3.index if str(k).startswith("outcomes.unavailable.")]),
+        "corrected": of(t4["corrected"], list(t4.index)),
+        "cases": of(total4, list(t4.index)),
     }
 
 
-def _proactive(models: list[BaseModel]) -> int | str:
+MAIN_FIGURES = ("received", "closed", "carried", "review", "litigation", "proactive")
+
+
+def main_figures(model: Params) -> dict[str, int]:
+    """A unit's main figures (the annex's and the status page's columns), from its tables."""
+    found = counts(model)
+    return {key: found[key] for key in MAIN_FIGURES}
+
+
+def _proactive(models: list[Params]) -> int | str:
     total = sum(tables.proactive_total(m) for m in models)
     approximate = any(isinstance(m.overview.proactive.total, str) and not m.overview.proactive.categories
                       for m in models)
@@ -223,7 +241,8 @@ def _at(data: Any, loc: tuple[str, ...]) -> Any:
 def _contributors(units: list[Unit], loc: tuple[str, ...]) -> str:
     named = []
     for u in units:
-        value = _at(u.model.model_dump(warnings=False), loc) if loc[0] != "overview" else tables.proactive_total(u.model)
+        value = (tables.proactive_total(u.model) if loc[0] == "overview"
+                 else _at(u.model.model_dump(warnings=False), loc))
         if value:
             named.append(f"{u.name} {_plain(value)}")
     if not named:
@@ -237,7 +256,7 @@ def typed_figures(data: dict[str, Any], summed: dict[str, Any]) -> Iterable[tupl
     Typed 总计 cells are left to the format's rules (R1–R4), which check them against the summed cells."""
     for table in TABLES:
         for loc, typed in _leaves(data.get(table) or {}, (table,)):
-            if loc[-1] == tables.TOTAL or typed is None or isinstance(typed, bool) or not isinstance(typed, (int, float)):
+            if loc[-1] == tables.TOTAL or isinstance(typed, bool) or not isinstance(typed, (int, float)):
                 continue
             expected = _at(summed, loc)
             if expected is not None and Decimal(str(typed)) != Decimal(str(expected)):

@@ -11,13 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from pydantic import BaseModel
-
 from kit import paths, rollup
 from kit.audit import record
 from kit.audit.record import HTML_NAME, NOTEBOOK_NAME
 from kit.check.validate import Validated, validate_file
-from kit.content import render, tables
+from kit.content import render
 from kit.write import publish
 
 STATUS_NAME = "status.html"
@@ -45,23 +43,18 @@ INDICATORS = (
 )
 
 
-def shares(model: BaseModel) -> dict[str, tuple[float | None, int]]:
+def shares(model: rollup.Params) -> dict[str, tuple[float | None, int]]:
     """Each indicator of a unit as (share, base): None when the base is 0."""
-    t3, t4 = tables.table3_frame(model, type(model).format_spec), tables.table4_frame(model)
-    total = tables.TOTAL
-    closed = int(t3.loc["outcomes.total", total])
-    unavailable = int(t3.loc[[k for k in t3.index if k.startswith("outcomes.unavailable.")], total].sum())
-    cases = int(t4[total].sum())
-    handled = int(t3.loc["new", total] + t3.loc["carry_in", total])
+    c = rollup.counts(model)
 
     def share(part: int, base: int) -> tuple[float | None, int]:
         return (part / base if base else None, base)
 
     return {
-        "disclosed": share(int(t3.loc["outcomes.granted", total] + t3.loc["outcomes.partial", total]), closed),
-        "unavailable": share(unavailable, closed),
-        "corrected": share(int(t4["corrected"].sum()), cases),
-        "carried": share(int(t3.loc["carry_out", total]), handled),
+        "disclosed": share(c["disclosed"], c["closed"]),
+        "unavailable": share(c["unavailable"], c["closed"]),
+        "corrected": share(c["corrected"], c["cases"]),
+        "carried": share(c["carried"], c["received"] + c["carry_in"]),
     }
 
 
@@ -88,7 +81,7 @@ def percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
-def indicator_cells(model: BaseModel | None, previous: BaseModel | None) -> list[Cell]:
+def indicator_cells(model: rollup.Params, previous: rollup.Params) -> list[Cell]:
     if model is None:
         return [Cell("—") for _ in INDICATORS]
     now, before = shares(model), shares(previous) if previous is not None else {}

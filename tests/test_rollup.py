@@ -124,7 +124,8 @@ def test_a_missing_and_an_invalid_unit_refuse_the_report(county):
     assert u2.message.startswith(
         "有 2 个单位未能汇总：county-d03（county-d03，缺少参数文件 ")
     assert f"county-d03/{YEAR}.yaml）、测试县第7局（county-d07，参数无效：table3.carry_out.natural：" in u2.message
-    assert u2.message.endswith("；请改正这些单位的参数文件，或在 rollup.publish_without 中列出它们，明确不待其报告而发布")
+    assert u2.message.endswith(
+        "；请改正这些单位的参数文件，或在 rollup.publish_without 中列出它们，明确不待其报告而发布")
     with pytest.raises(Exception, match="U2"):
         api.plan(county)
 
@@ -167,7 +168,8 @@ def test_tree_faults_are_clear_errors(tmp_path):
     county = factories.write_county(params, 1)
     edit(params / "county-d00" / f"{YEAR}.yaml", lambda d: d["agency"].update(parent="nowhere"))
     (u3,) = [p for p in validate_file(params / "county-d00" / f"{YEAR}.yaml").errors if p.rule == "U3"]
-    assert str(u3).endswith("错误[U3] agency.parent（单位 › 上级政府的单位标识（其报告汇总本单位））：上级政府 nowhere 没有 "
+    assert str(u3).endswith("错误[U3] agency.parent（单位 › 上级政府的单位标识（其报告汇总本单位））："
+                            "上级政府 nowhere 没有 "
                             f"2022 年度的参数文件（应为 {params}/nowhere/2022.yaml，实际为 不存在）")
     edit(params / "county-d00" / f"{YEAR}.yaml", lambda d: d["agency"].update(parent="county-d00"))
     (u3,) = [p for p in validate_file(params / "county-d00" / f"{YEAR}.yaml").errors if p.rule == "U3"]

@@ -72,7 +72,8 @@ def left_out_sentence(params: BaseModel) -> str:
     rollup = getattr(params, "rollup", None)
     if rollup is None or not rollup.left_out:
         return ""
-    return f"{'、'.join(u.name or u.id for u in rollup.left_out)}共{len(rollup.left_out)}个单位的数据未能汇总，未计入本报告。"
+    names = "、".join(u.name or u.id for u in rollup.left_out)
+    return f"{names}共{len(rollup.left_out)}个单位的数据未能汇总，未计入本报告。"
 
 
 def contact_sentence(contact: BaseModel) -> str:
