@@ -22,6 +22,7 @@ from pathlib import Path
 from kit import paths, rollup, status
 from kit.api import Plan, RunOptions, execute_plan, plan, with_project
 from kit.audit import record
+from kit.check import validate
 from kit.content import narrative, render
 from kit.exceptions import KitError, OutputLocked, ValidationFailed, WriteError
 from kit.read import base, discover
@@ -200,7 +201,9 @@ def run_batch(root: Path | None = None, options: RunOptions | None = None, *, fo
                 on_outcome(outcome)
 
         try:
-            for f, prepared in prepare_each(files, options, force).items():
+            with validate.memo():
+                prepared_files = prepare_each(files, options, force)
+            for f, prepared in prepared_files.items():
                 if isinstance(prepared, Outcome):
                     done(f, prepared)
                 else:
@@ -229,15 +232,17 @@ def cut_off(item: Plan | Path) -> Outcome:
 def write_status_pages(files: list[Path], output: Path) -> list[str]:
     """Each rolled-up government's status page (``<government>/<year>/status.html``, relative to
     ``output``); a page that can't be written is left out (the batch's outcomes say why)."""
-    pages = []
-    for f in files:
-        try:
-            if rollup.rollup_settings(base.read(f, str(f)).data) is None:
-                continue
-            pages.append(status.write_status(f, output).relative_to(output).as_posix())
-        except KitError:
-            continue
-    return pages
+    with validate.memo():
+        return [page for f in files if (page := _status_page(f, output)) is not None]
+
+
+def _status_page(f: Path, output: Path) -> str | None:
+    try:
+        if rollup.rollup_settings(base.read(f, str(f)).data) is None:
+            return None
+        return status.write_status(f, output).relative_to(output).as_posix()
+    except KitError:
+        return None
 
 
 def write_index(output: Path, outcomes: list[Outcome], status_pages: list[str] | None = None

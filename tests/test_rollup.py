@@ -200,3 +200,14 @@ def test_the_example_county_is_rolled_up_and_its_own_text_checked_against_the_su
     county.write_text(county.read_text(encoding="utf-8").replace("申请110件", "申请111件"), encoding="utf-8")
     (n1,) = [p for p in validate_file(county).errors]
     assert (n1.rule, n1.expected, n1.actual) == ("N1", "110", "111")
+
+
+def test_a_batch_validates_each_file_once(county):
+    from kit.check import validate
+
+    with validate.memo():
+        first = validate_file(county)
+        assert validate_file(county) is first
+        unit = unit_files(county.parent.parent)[0]
+        assert validate_file(unit) is validate_file(unit, within=("county",))
+    assert validate_file(county) is not first

@@ -7,8 +7,12 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -298,12 +302,35 @@ def validate_file(path: Path | str, *, with_previous: bool = True, within: tuple
     (``within``: the governments above it, to find a cycle).
     """
     name = paths.relative_to_root(Path(path))
+    cache, key = _MEMO.get(), (os.path.abspath(path), with_previous)
+    if cache is not None:
+        for known in (key, (*key, within)):
+            if known in cache:
+                return cache[known]
     try:
-        return _validate_file(Path(path), name, with_previous, within)
+        result = _validate_file(Path(path), name, with_previous, within)
     except KitError:
         raise
     except Exception as exc:  # the kit's own defect: this file is refused, the caller goes on
         raise ParamsError(name, INTERNAL_ERROR.format(f"{type(exc).__name__}: {exc}")) from exc
+    if cache is not None:  # a government's result depends on the chain above it (a cycle), a unit's does not
+        cache[key if rollup.rollup_settings(result.data) is None else (*key, within)] = result
+    return result
+
+
+_MEMO: ContextVar[dict[tuple[Any, ...], Validated] | None] = ContextVar("kit_validation_memo", default=None)
+
+
+@contextmanager
+def memo() -> Iterator[None]:
+    """Inside the block each file is validated once: a batch validates every report, the governments
+    sum the same units again, and the status pages read them once more. The files must not change
+    inside the block."""
+    token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
 
 
 def _validate_file(path: Path, name: str, with_previous: bool, within: tuple[str, ...] = ()) -> Validated:
