@@ -189,7 +189,7 @@ def run_batch(root: Path | None = None, options: RunOptions | None = None, *, fo
     files = param_files(root)
     result = BatchResult()
     lifetime.remove_orphaned_temp_folders()  # a killed run's
-    with batch_lock(output), lifetime.interrupt_once():
+    with batch_lock(output), lifetime.interrupt_once(), validate.memo():  # the files as the batch read them
         if on_start is not None:
             on_start(len(files))
         finished: list[tuple[Path, Outcome]] = []  # one append per outcome: a Ctrl-C can't split it
@@ -201,9 +201,7 @@ def run_batch(root: Path | None = None, options: RunOptions | None = None, *, fo
                 on_outcome(outcome)
 
         try:
-            with validate.memo():
-                prepared_files = prepare_each(files, options, force)
-            for f, prepared in prepared_files.items():
+            for f, prepared in prepare_each(files, options, force).items():
                 if isinstance(prepared, Outcome):
                     done(f, prepared)
                 else:

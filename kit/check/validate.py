@@ -325,7 +325,10 @@ _MEMO: ContextVar[dict[tuple[Any, ...], Validated] | None] = ContextVar("kit_val
 def memo() -> Iterator[None]:
     """Inside the block each file is validated once: a batch validates every report, the governments
     sum the same units again, and the status pages read them once more. The files must not change
-    inside the block."""
+    inside the block. Nested blocks share the outer one's memo."""
+    if _MEMO.get() is not None:
+        yield
+        return
     token = _MEMO.set({})
     try:
         yield
