@@ -211,3 +211,15 @@ def test_a_batch_validates_each_file_once(county):
         unit = unit_files(county.parent.parent)[0]
         assert validate_file(unit) is validate_file(unit, within=("county",))
     assert validate_file(county) is not first
+
+
+def test_kit_new_carries_the_parent_and_the_roll_up_settings_not_what_the_kit_filled_in():
+    from kit import paths
+    from kit.read.new import template
+
+    county = template("qingshan", 2024, validate_file(paths.params_dir() / "qingshan" / "2023.yaml"))
+    assert "rollup:  # 汇总（政府报告由所属单位汇总）\n  include_own: false" in county
+    assert "  units:" not in county and "summed" not in county and "left_out" not in county
+    unit = template("qingshan-hrss", 2024, validate_file(paths.params_dir() / "qingshan-hrss" / "2023.yaml"))
+    assert '  parent: "qingshan"  # 上级政府的单位标识（其报告汇总本单位）' in unit and "rollup:" not in unit
+    assert "parent:" not in template("other", 2024) and "rollup:" not in template("other", 2024)
