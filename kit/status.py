@@ -43,9 +43,8 @@ INDICATORS = (
 )
 
 
-def shares(model: rollup.Params) -> dict[str, tuple[float | None, int]]:
-    """Each indicator of a unit as (share, base): None when the base is 0."""
-    c = rollup.counts(model)
+def shares(c: dict[str, int]) -> dict[str, tuple[float | None, int]]:
+    """Each indicator as (share, base) from a unit's counts (:func:`kit.rollup.counts`); None when the base is 0."""
 
     def share(part: int, base: int) -> tuple[float | None, int]:
         return (part / base if base else None, base)
@@ -81,10 +80,10 @@ def percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
-def indicator_cells(model: rollup.Params, previous: rollup.Params) -> list[Cell]:
-    if model is None:
+def indicator_cells(counts: dict[str, int] | None, previous: rollup.Params) -> list[Cell]:
+    if counts is None:
         return [Cell("—") for _ in INDICATORS]
-    now, before = shares(model), shares(previous) if previous is not None else {}
+    now, before = shares(counts), shares(rollup.counts(previous)) if previous is not None else {}
     cells = []
     for ind in INDICATORS:
         value, base = now[ind.key]
@@ -145,11 +144,12 @@ def _row(unit: rollup.Unit, year: int, output: Path, today: date, government: st
     detail = unit.first_error or ("；".join(unit.warnings[:1]))
     due = deadline(kind, year)
     state = deadline_state(due, today, published)
-    figures: list[int | str] = (list(rollup.main_figures(model).values()) if model is not None
-                                else ["—"] * len(render.ANNEX_COLUMNS))
+    counts = rollup.counts(model) if model is not None else None
+    figures: list[int | str] = ([counts[key] for key in rollup.MAIN_FIGURES] if counts is not None
+                                else ["—"] * len(rollup.MAIN_FIGURES))
     link = f"../../{unit.id}/{year}/"
     return Row(unit.id, unit.name or unit.id, status, STATUS_LABELS[status], detail, f"{due.month}月{due.day}日",
-               state, state.startswith("已逾期"), figures, indicator_cells(model, previous),
+               state, state.startswith("已逾期"), figures, indicator_cells(counts, previous),
                link + HTML_NAME if published else "", link + NOTEBOOK_NAME if published else "")
 
 
