@@ -188,6 +188,18 @@ def test_a_record_of_another_kit_version(report, monkeypatch):
 
 
 @pytest.mark.slow
+def test_a_later_commit_with_the_same_kit_code_still_reproduces(report, monkeypatch):
+    """The kit's code is in the inputs by its hash; the git commit is a circumstance of the run
+    (a commit that changed only the docs or the tests does not make earlier reports unverifiable)."""
+    from kit.audit import provenance
+
+    monkeypatch.setattr(provenance, "git_commit", lambda: "0123456789ab")
+    assert record.read(report).git_commit != "0123456789ab"
+    code, lines = run_verify(report)
+    assert (code, lines[0]) == (0, f"{report}：一致：由记录的输入重新生成，各文件逐字节相同（执行时间除外）")
+
+
+@pytest.mark.slow
 def test_a_record_of_another_master_notebook(report, tmp_path, monkeypatch):
     project = tmp_path / "project"
     shutil.copytree(ROOT / "notebooks", project / "notebooks")

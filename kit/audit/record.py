@@ -37,8 +37,10 @@ RECORD_NAME = "run.json"
 METADATA_KEY = "kit"
 PUBLISHED = "published"
 
-# Facts of the run itself, not of its inputs: a re-run from the same inputs differs in them.
-CIRCUMSTANCES = ("kernel_forked", "kernel_note", "kernel_started_ahead", "started_utc", "ended_utc")
+# Facts of the run itself, not of its inputs: a re-run from the same inputs differs in them. The git
+# commit is one: the kit's code and templates are in the inputs by their hash, so a commit that only
+# changed the docs or the tests still reproduces the report.
+CIRCUMSTANCES = ("kernel_forked", "kernel_note", "kernel_started_ahead", "started_utc", "ended_utc", "git_commit")
 
 
 class RecordError(KitError):

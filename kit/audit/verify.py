@@ -137,8 +137,6 @@ def version_changes(run: record.Record) -> list[str]:
                              ("kit_code", "kit 代码和模板的 sha256"), ("kit_version", "kit 版本"),
                              ("lock", "依赖锁定文件 requirements.lock 的 sha256"))
            if run.inputs.get(key) != now[key]]
-    if run.git_commit != provenance.git_commit():
-        out.append(f"git 提交：记录 {run.git_commit}，已安装 {provenance.git_commit()}")
     out += [f"{name}：记录 {a}，已安装 {b}"
             for (name,), a, b in differing(run.libraries, provenance.library_versions())]
     return out
