@@ -54,12 +54,16 @@ class Plan:
         """The hash of the inputs and of the project settings that shape the files (formats …)."""
         return inputs.inputs_key({**self.inputs, "project": self.project.key()})
 
+    @property
+    def file_names(self) -> list[str]:
+        """Every file this report publishes (run.json last)."""
+        return [*record.published_files(self.project), record.RECORD_NAME]
+
     def unchanged(self) -> bool:
         """Published already from exactly these inputs and settings (and still complete)."""
         run = record.read(self.dest)
         return (run is not None and run.inputs_key == self.key
-                and all((self.dest / name).exists() for name in [*record.published_files(self.project),
-                                                                  record.RECORD_NAME]))
+                and all((self.dest / name).exists() for name in self.file_names))
 
 
 @dataclass

@@ -12,7 +12,7 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 
-from kit import cli
+from kit import cli, project
 from kit.api import RunOptions, execute_plan, plan, run_report
 from kit.audit import inputs, record
 from kit.write import pdf
@@ -24,7 +24,9 @@ NATURAL = "表三 › 一、本年新收政府信息公开申请数量 › 自�
 
 @pytest.fixture(scope="module")
 def original(tmp_path_factory) -> Path:
-    return run_report(PINGTAN / "2021.yaml", RunOptions(output=tmp_path_factory.mktemp("out"))).html.parent
+    # module-scoped: before the autouse html-only fixture, so the project is given here
+    return run_report(PINGTAN / "2021.yaml", RunOptions(output=tmp_path_factory.mktemp("out"),
+                                                        project=project.Project())).html.parent
 
 
 @pytest.fixture
@@ -61,7 +63,7 @@ def test_record_is_typed_with_a_schema_version(original):
     assert record.from_notebook(nb) == run
     assert nb.metadata["kit"]["schema_version"] == 1
     assert json.loads((original / "run.json").read_bytes())["schema_version"] == 1
-    assert run.files == ["report.ipynb", "report.html"]
+    assert run.files == ["report.html", "report.ipynb"]
     assert run.params_file == "params/pingtan/2021.yaml" and run.previous_file is None
 
 
@@ -139,10 +141,10 @@ def test_a_record_forged_with_the_kits_own_functions_from_other_figures(tmp_path
     label = "表二 › 第二十条第（五）项 › 行政许可 › 本年处理决定数量"
     code, lines = run_verify(folder)
     assert code == 1 and lines[0] == f"{folder}：不一致"
-    assert lines[1] == ("  report.ipynb：元数据 papermill.parameters 的参数 params.table2.licensing.decisions"
-                        f"（{label}）：记录 2294，重算 2293")
-    assert lines[2].startswith("  report.html：第 85 行：记录 <p>本年度行政规范性文件制发69件、废止3件，现行有效665件；"
+    assert lines[1].startswith("  report.html：第 108 行：记录 <p>本年度行政规范性文件制发69件、废止3件，现行有效665件；"
                                "行政许可处理决定2294件；")
+    assert lines[2] == ("  report.ipynb：元数据 papermill.parameters 的参数 params.table2.licensing.decisions"
+                        f"（{label}）：记录 2294，重算 2293")
     assert lines[3:] == ["  单元格 proactive 的输出不同", f"  {label}：发布 2294，重算 2293"]
 
 
@@ -257,8 +259,8 @@ def test_pdf_dates_are_the_generation_date_with_offsets_kept():
 @pytest.mark.browser
 @pytest.mark.skipif(not any(map(shutil.which, pdf.CANDIDATES)), reason="需要 Chromium")
 def test_pdf_compared_byte_for_byte(tmp_path):
-    folder = run_report(PINGTAN / "2022.yaml", RunOptions(output=tmp_path, pdf=True)).html.parent
-    assert record.read(folder).files == ["report.ipynb", "report.html", "report.pdf"]
+    folder = run_report(PINGTAN / "2022.yaml", RunOptions(output=tmp_path, project=project.Project(formats=("html", "pdf")))).html.parent
+    assert record.read(folder).files == ["report.html", "report.pdf", "report.ipynb"]
     assert run_verify(folder)[0] == 0
     data = bytearray((folder / "report.pdf").read_bytes())
     data[1000] ^= 1

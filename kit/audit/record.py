@@ -117,13 +117,13 @@ class Record(BaseModel):
 
 
 def published_files(project: Project) -> list[str]:
-    """The names of the files a run publishes besides run.json, in the order they are made: the
-    executed notebook, then one file per format of the project (the page first: the others are
-    made from it)."""
+    """The names of the files a run publishes besides run.json, in the order they are made: one
+    file per format of the project (the page first: the others are made from it), then the
+    executed notebook."""
     from kit.write import writers
 
     names = ["html", *(f for f in project.formats if f != "html")]
-    return [NOTEBOOK_NAME, *(writers.get(name).filename for name in names)]
+    return [*(writers.get(name).filename for name in names), NOTEBOOK_NAME]
 
 
 def make(p: Plan, options: RunOptions, begin: datetime, end: datetime) -> Record:
