@@ -173,7 +173,7 @@ def test_driver_killed_alone_takes_its_processes_with_it_and_publishes_nothing(t
     again = subprocess.run([sys.executable, "-m", "kit.cli", "batch"], env=batch.env, capture_output=True, text=True,
                            timeout=300, cwd=root)
     assert again.returncode == 0, again.stderr
-    assert "共 3 个报告：已发布 0，未变化 3，失败 0，参数无效 0，警告 0；总览 output/index.html" in again.stdout
+    assert "共 3 个报告：已发布 0，未变化 3，失败 0，参数无效 0，警告 1；总览 output/index.html" in again.stdout
     assert sorted(p.name for p in batch.tmp.iterdir()) == [live.name]
 
 
@@ -215,7 +215,7 @@ def test_ctrl_c_stops_the_batch_says_what_finished_and_exits_130(tmp_path, short
         assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
         assert out.splitlines()[-2:] == [
             "已中断（未完成） params/slow/2020.yaml",
-            "共 4 个报告：已发布 3，未变化 0，失败 0，参数无效 0，警告 0；总览 output/index.html",
+            "共 4 个报告：已发布 3，未变化 0，失败 0，参数无效 0，警告 1；总览 output/index.html",
         ]
         assert err.splitlines()[-2:] == [
             "— 已中断（未完成） params/slow/2020.yaml：批处理被中断（Ctrl-C）：此报告未完成，已发布的版本（如有）保持不变",
@@ -438,11 +438,11 @@ def test_disk_full_mid_batch_then_room_again(tmp_path):
         agency, year = line.removeprefix("— 失败 params/").split(".yaml：")[0].split("/")
         assert line.endswith(f"：无法写入 output/{agency}/{year}：磁盘空间已满（ENOSPC）"), line
     summary = first_out.splitlines()[-1]
-    assert summary.startswith(f"共 4 个报告：已发布 {4 - len(failed)}，未变化 0，失败 {len(failed)}，参数无效 0，警告 0；总览")
+    assert summary.startswith(f"共 4 个报告：已发布 {4 - len(failed)}，未变化 0，失败 {len(failed)}，参数无效 0，警告 1；总览")
     assert len(log("1.versions").split()) == 4 - len(failed)  # the published ones': no partial version
     assert log("2.rc") == "" and "Traceback" not in log("2.err"), log("2.err")
     assert log("2.out").splitlines()[-1] == (f"共 4 个报告：已发布 {len(failed)}，未变化 {4 - len(failed)}，失败 0，"
-                                             "参数无效 0，警告 0；总览 output/index.html")
+                                             "参数无效 0，警告 1；总览 output/index.html")
     tree = dict(line.rsplit(" ", 1) for line in log("2.tree").splitlines())
     versions = sorted(path for path, kind in tree.items() if path.split("/")[-1].startswith(".20") and kind == "d")
     links = sorted(path for path, kind in tree.items() if kind == "l")
