@@ -7,6 +7,7 @@ tables is the site's layout, not a report table: its paragraphs are read as text
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,10 +59,25 @@ def _common(a: lxml.html.HtmlElement, b: lxml.html.HtmlElement) -> lxml.html.Htm
     return next(x for x in (b, *b.iterancestors()) if x is a or any(x is y for y in above))
 
 
+_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([\w-]+)""", re.I)
+
+
+def encoding(html: bytes) -> str:
+    """A saved page's encoding: UTF-8 when it reads as UTF-8, else its <meta charset>, else GB18030
+    (which covers GBK and GB2312, the usual encodings of older government sites)."""
+    try:
+        html.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        declared = _CHARSET.search(html[:4096])
+        name = declared.group(1).decode("ascii").lower() if declared else "gb18030"
+        return "gb18030" if name in {"gbk", "gb2312", "gb18030"} else name
+
+
 def document(html: bytes) -> published.Document:
     """A page's title and its article — the paragraphs and report tables from the 一、 heading's
     container, so that the site's menus and footer stay out — in reading order."""
-    root = lxml.html.document_fromstring(html)
+    root = lxml.html.document_fromstring(html, parser=lxml.html.HTMLParser(encoding=encoding(html)))
     for el in root.xpath(_DROP):
         el.drop_tree()
     blocks = _blocks(root)
