@@ -78,7 +78,8 @@ def test_the_real_pages_narrative_and_contact():
         "website": "平潭综合实验区党工委管委会政府门户网站（www.pingtan.gov.cn）的“政府信息公开专栏”中",
     }
     overview = data["overview"]
-    assert overview["intro"].startswith("2021年，我区以习近平新时代") and overview["intro"].endswith("助力服务型政府建设。")
+    assert overview["intro"].startswith("2021年，我区以习近平新时代")
+    assert overview["intro"].endswith("助力服务型政府建设。")
     assert [s["title"] for s in overview["subsections"]] == [
         "主动公开方面", "依申请公开方面", "政府信息管理方面", "平台载体建设方面", "监督保障方面"]
     assert overview["subsections"][4]["text"].startswith("常态化开展督查检查，组织4次季度政务公开检查")
@@ -127,7 +128,8 @@ def word_pasted(html: str) -> str:
 def test_word_pasted_markup_full_width_digits_and_split_cells_read_the_same():
     report = load_report(ROOT / "params" / "pingtan" / "2021.yaml")
     pasted = word_pasted(word.page_html(report))
-    assert "&nbsp;６４&nbsp;" in pasted and "一、<br>" in pasted and "<td>0</td>" not in pasted  # the template did its worst
+    # the template did its worst
+    assert "&nbsp;６４&nbsp;" in pasted and "一、<br>" in pasted and "<td>0</td>" not in pasted
     imported, validated = _imported(page.document(pasted.encode("utf-8")), "pingtan")
     assert unread(imported) == [PROACTIVE_UNREAD]
     assert tables.table3_frame(validated.model, validated.spec).equals(report.table3)
@@ -141,7 +143,8 @@ def test_a_cell_that_is_not_a_figure_is_listed_and_left_out():
     imported, validated = _imported(page.document(html.encode("utf-8")), "pingtan")
     assert "licensing" not in imported.data["table2"] and validated.model.table2.licensing.decisions == 0
     assert [str(p) for p in imported.unread[:1]] == [
-        "page:表1第7行: 警告[I1] table2.licensing.decisions（表二 › 第二十条第（五）项 › 行政许可 › 本年处理决定数量）："
+        "page:表1第7行: 警告[I1] table2.licensing.decisions"
+        "（表二 › 第二十条第（五）项 › 行政许可 › 本年处理决定数量）："
         "未能确定地读取，已留空：表1第7行该格为“/”，不是数字"]
 
 
@@ -149,8 +152,8 @@ def test_a_page_without_tables_is_refused():
     html = "<html><body><h1>某县2022年政府信息公开工作年度报告</h1><p>一、总体情况</p><p>正文</p></body></html>"
     with pytest.raises(ParamsError) as err:
         published.from_document(page.document(html.encode("utf-8")), "page.html")
-    assert str(err.value) == ("page.html: 没有表格：这不像一份完整的政府信息公开工作年度报告（应有主动公开、依申请公开和"
-                              "行政复议行政诉讼三张表）")
+    assert str(err.value) == ("page.html: 没有表格：这不像一份完整的政府信息公开工作年度报告"
+                              "（应有主动公开、依申请公开和行政复议行政诉讼三张表）")
 
 
 def test_a_page_that_is_not_a_report_is_refused():
@@ -176,7 +179,8 @@ def test_import_writes_a_valid_file_and_the_published_mistakes_show(tmp_path):
     text = result.target.read_text(encoding="utf-8")
     assert text.splitlines()[1:3] == [
         "# 以下字段未能确定地读取，已留空，请对照原报告填写：",
-        "#   overview.proactive.total（一、总体情况 › 主动公开 › 主动公开信息总条数（列出类别时可不填，由各类别相加））："
+        "#   overview.proactive.total"
+        "（一、总体情况 › 主动公开 › 主动公开信息总条数（列出类别时可不填，由各类别相加））："
         "正文里的条数未必是全年主动公开信息的总条数，请核对后填写"]
     # the page's text says 收到75件 where its table has 74: an error, as for a typed file
     assert [(p.rule, p.path, p.expected, p.actual) for p in result.validated.errors] == [

@@ -19,7 +19,7 @@ from kit.read import published
 from kit.read.params import read_bytes
 
 BLOCKS = frozenset({"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "td", "th", "section", "article"})
-_DROP = "//script|//style|//noscript|//head|//iframe|//template"
+DROPPED = ("script", "style", "noscript", "head", "iframe", "template")
 
 
 def _text(el: lxml.html.HtmlElement) -> str:
@@ -33,7 +33,7 @@ def _grid(table: lxml.html.HtmlElement) -> published.Grid:
 
 
 def _leaf_table(el: lxml.html.HtmlElement) -> bool:
-    return el.tag == "table" and not el.xpath(".//table")
+    return el.tag == "table" and next(el.iterdescendants("table"), None) is None
 
 
 def _blocks(root: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
@@ -78,8 +78,7 @@ def document(html: bytes) -> published.Document:
     """A page's title and its article — the paragraphs and report tables from the 一、 heading's
     container, so that the site's menus and footer stay out — in reading order."""
     root = lxml.html.document_fromstring(html, parser=lxml.html.HTMLParser(encoding=encoding(html)))
-    for el in root.xpath(_DROP):
-        el.drop_tree()
+    etree.strip_elements(root, *DROPPED, with_tail=False)
     blocks = _blocks(root)
     tables = [el for el in blocks if el.tag == "table"]
     first = next((el for el in blocks if el.tag != "table" and published.key(_text(el)).startswith("一、")), None)

@@ -31,9 +31,9 @@ Document = list[str | Grid]  # paragraphs (str) and tables (rows of cell texts),
 NUMERALS = "一二三四五六七八九十"
 TITLE = re.compile(r"^(?P<name>.+?)(?P<year>\d{4})年(?:度)?(?:政府信息公开工作)?年度报告$")
 SUBHEADING = re.compile(r"^[（(](?P<n>[一二三四五六七八九十]+)[）)]\s*(?P<rest>.*)$", re.S)
-_COLUMNS = tuple(label for _, label in formats.TABLE3_COLUMNS) + (formats.TOTAL_LABEL,)
-_COLUMN_KEYS = tuple(key for key, _ in formats.TABLE3_COLUMNS) + ("total",)
-_T4_KEYS = tuple(key for key, _ in formats.TABLE4_RESULTS) + ("total",)
+_COLUMNS = (*(label for _, label in formats.TABLE3_COLUMNS), formats.TOTAL_LABEL)
+_COLUMN_KEYS = (*(k for k, _ in formats.TABLE3_COLUMNS), "total")
+_T4_KEYS = (*(k for k, _ in formats.TABLE4_RESULTS), "total")
 
 
 def key(text: str) -> str:
