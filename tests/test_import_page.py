@@ -224,3 +224,17 @@ def test_the_import_command(tmp_path, monkeypatch):
 def test_the_readers_are_registered_by_suffix():
     assert [base.for_path(Path(f"x{s}")).name for s in (".html", ".htm", ".docx", ".yaml")] == [
         "page", "page", "word", "yaml"]
+
+
+def test_a_word_file_through_the_command_and_a_broken_one_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    report = load_report(ROOT / "params" / "ninghai-commerce" / "2020.yaml")
+    (tmp_path / "report.docx").write_bytes(word.report_docx(report, "2021-01-20"))
+    out = CliRunner().invoke(main, ["import", "report.docx", "--agency", "ninghai-commerce", "--year", "2020", "-o", "-"])
+    assert out.exit_code == 0, out.output
+    assert out.stdout.splitlines()[0] == ("# 宁海县商务局2020年政府信息公开工作年度报告（2019 版格式），"
+                                          "由 kit import 读自已发布的报告 report.docx")
+    (tmp_path / "broken.docx").write_bytes(b"not a zip")
+    broken = CliRunner().invoke(main, ["import", "broken.docx", "--agency", "x", "-o", "-"])
+    assert broken.exit_code == 2
+    assert broken.stderr == "broken.docx: 不是可读取的 Word 文件（.docx）：File is not a zip file\n"
