@@ -244,15 +244,69 @@ def _heading(paragraph: str, n: int) -> bool:
     return text.startswith(f"{NUMERALS[n]}、") and len(text) <= 40
 
 
-def _split_parts(paragraphs: list[str]) -> tuple[list[str], list[list[str]]]:
-    """The paragraphs before 一、 (title, opening) and each part's paragraphs, split at 一、 … 六、."""
+# A part's heading names it in words of its own on many sites: the words that tell which part it is.
+PART_WORDS = (
+    ("overview", ("总体情况",)),
+    ("proactive", ("主动公开",)),
+    ("requests", ("收到和处理", "依申请")),
+    ("review", ("行政复议",)),
+    ("problems", ("存在的主要问题", "问题及改进", "问题和改进")),
+    ("other", ("其他需要报告",)),
+)
+
+
+def _part_key(title: str) -> str | None:
+    """Which mandated part a heading's title (without 一、) names; None: an agency's own part."""
+    return next((k for k, words in PART_WORDS if any(w in key(title) for w in words)), None)
+
+
+def _split_parts(paragraphs: list[str]) -> tuple[list[str], list[tuple[str, list[str]]]]:
+    """The paragraphs before 一、 (title, opening) and each part's title and paragraphs, split at the
+    headings 一、 二、 … in sequence."""
     starts: list[int] = []
     for i, p in enumerate(paragraphs):
-        if len(starts) < len(formats.SECTION_TITLES) and _heading(p, len(starts)):
+        if len(starts) < len(NUMERALS) and _heading(p, len(starts)):
             starts.append(i)
     bounds = [*starts, len(paragraphs)]
-    parts = [paragraphs[bounds[k] + 1:bounds[k + 1]] for k in range(len(starts))]
+    parts = [(re.sub(r"^[一二三四五六七八九十]+、", "", paragraphs[bounds[k]]).strip(),
+              paragraphs[bounds[k] + 1:bounds[k + 1]]) for k in range(len(starts))]
     return paragraphs[:starts[0]] if starts else paragraphs, parts
+
+
+DATE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$")
+
+
+def _signoff(reading: _Reading, paragraphs: list[str], agency: str) -> list[str]:
+    """The last part's paragraphs without the 落款 under it (a name, a date), which go to ``signoff``."""
+    rest = list(paragraphs)
+    if rest and (date := DATE.match(key(rest[-1]))):
+        y, m, d = (int(g) for g in date.groups())
+        reading.put(("signoff", "date"), f"{y:04d}-{m:02d}-{d:02d}", "落款")
+        rest.pop()
+    if rest and len(rest[-1]) <= 30 and not re.search(r"[。；;，,：:]", rest[-1]):
+        if rest[-1] != agency:
+            reading.put(("signoff", "name"), rest[-1], "落款")
+        rest.pop()
+    return rest
+
+
+def _parts(reading: _Reading, parts: list[tuple[str, list[str]]]) -> dict[str, list[str]]:
+    """Each mandated part's paragraphs by key; an agency's own parts into ``extra_sections``."""
+    texts: dict[str, list[str]] = {}
+    extras: list[dict[str, str]] = []
+    after = None
+    for title, paragraphs in parts:
+        k = _part_key(title)
+        if k is not None and k not in texts:
+            texts[k], after = paragraphs, k
+        elif after is not None:
+            extras.append({"title": title, "after": after, "text": "\n\n".join(paragraphs)})
+    if extras:
+        reading.put(("extra_sections",), extras, "正文")
+    for n, (k, title) in enumerate(formats.SECTION_TITLES):
+        if k in {"overview", "problems", "other"} and k not in texts:
+            reading.miss((k,), f"没有找到“{title}”这一部分的标题（如“{NUMERALS[n]}、{title}”）")
+    return texts
 
 
 def _subsections(paragraphs: list[str]) -> tuple[str, list[dict[str, str]]]:
@@ -334,13 +388,10 @@ def from_document(doc: Document, file: str) -> Imported:
     _table3(reading, tables)
     _table4(reading, tables)
     before, parts = _split_parts(paragraphs[at + 1:])
+    if parts:
+        parts[-1] = (parts[-1][0], _signoff(reading, parts[-1][1], name))
     _contact(reading, "".join(before))
-    if len(parts) < len(formats.SECTION_TITLES):
-        heading = f"{NUMERALS[len(parts)]}、{formats.SECTION_TITLES[len(parts)][1]}"
-        for k, _ in formats.SECTION_TITLES[len(parts):]:
-            if k in {"overview", "problems", "other"}:
-                reading.miss((k,), f"没有找到“{heading}”起的各部分标题")
-    texts = dict(zip((k for k, _ in formats.SECTION_TITLES), parts, strict=False))
+    texts = _parts(reading, parts)
     if "overview" in texts:
         intro, subs = _subsections(texts["overview"])
         reading.put(("overview", "intro"), intro, "一、总体情况")
