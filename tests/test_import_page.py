@@ -233,7 +233,8 @@ def test_a_word_file_through_the_command_and_a_broken_one_refused(tmp_path, monk
     monkeypatch.chdir(tmp_path)
     report = load_report(ROOT / "params" / "ninghai-commerce" / "2020.yaml")
     (tmp_path / "report.docx").write_bytes(word.report_docx(report, "2021-01-20"))
-    out = CliRunner().invoke(main, ["import", "report.docx", "--agency", "ninghai-commerce", "--year", "2020", "-o", "-"])
+    args = ["import", "report.docx", "--agency", "ninghai-commerce", "--year", "2020", "-o", "-"]
+    out = CliRunner().invoke(main, args)
     assert out.exit_code == 0, out.output
     assert out.stdout.splitlines()[0] == ("# 宁海县商务局2020年政府信息公开工作年度报告（2019 版格式），"
                                           "由 kit import 读自已发布的报告 report.docx")
