@@ -70,6 +70,7 @@ def test_the_real_pages_give_every_table_cell_of_their_json(year):
 def test_the_real_pages_narrative_and_contact():
     data = base.read(EXAMPLES / "pingtan_2021.page.html").data
     assert data["agency"] == {"name": "平潭综合实验区", "kind": "government"} and data["year"] == 2021
+    assert data["signoff"] == {"date": "2022-02-08"}  # the page's PubDate, as the JSON's "published"
     assert data["contact"] == {
         "office": "平潭综合实验区政府信息公开工作领导小组办公室",
         "address": "平潭综合实验区北厝金井湾片区管委会大楼主楼14层",

@@ -88,6 +88,15 @@ def document(html: bytes) -> published.Document:
     return [*titles[:1], *(_grid(el) if el.tag == "table" else _text(el) for el in inside)]
 
 
+_PUBDATE = re.compile(rb"""<meta\s+name=["']?PubDate["']?\s+content=["']?(\d{4}-\d{2}-\d{2})""", re.I)
+
+
+def published_on(html: bytes) -> str | None:
+    """The publication date a government site's page carries (``<meta name="PubDate">``), if any."""
+    found = _PUBDATE.search(html)
+    return found.group(1).decode("ascii") if found else None
+
+
 @dataclass(frozen=True)
 class PageReader:
     """A published report's web page, saved from the browser."""
@@ -101,4 +110,9 @@ class PageReader:
             doc = document(data)
         except (etree.ParserError, ValueError) as exc:
             raise ParamsError(name, f"不是可读取的网页（{exc}）") from None
-        return published.from_document(doc, name)
+        imported = published.from_document(doc, name)
+        date = published_on(data)
+        if date and "date" not in imported.data.get("signoff", {}):  # the 落款 under the text comes first
+            imported.data.setdefault("signoff", {})["date"] = date
+            imported.lines[("signoff", "date")] = "网页的发布日期（PubDate）"
+        return imported

@@ -336,7 +336,7 @@ def title_of(paragraphs: list[str]) -> tuple[int, str, int] | None:
     for i, p in enumerate(paragraphs):
         found = TITLE.match(key(p))
         if found and "政府信息公开" in key(p):
-            return i, found.group("name"), int(found.group("year"))
+            return i, found.group("name").removesuffix("关于"), int(found.group("year"))
     return None
 
 
