@@ -178,6 +178,33 @@ def new(agency: str, year: int, force: bool) -> None:
     click.echo(f"已生成 {_show(target)}")
 
 
+@main.command(name="import")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--agency", help="单位标识（输出目录名，如 pingtan）：已发布的报告里没有它")
+@click.option("--year", type=int, help="应是哪一年度的报告；年度不符时拒绝")
+@click.option("-o", "--output", help="写到这个文件；“-”只打印到屏幕（默认 params/<单位>/<年度>.yaml）")
+@click.option("--force", is_flag=True, help="覆盖已存在的文件")
+def import_cmd(source: Path, agency: str | None, year: int | None, output: str | None, force: bool) -> None:
+    """读取已发布的报告（网页 .html/.htm 或 Word .docx），写成参数文件并校验；有错误时退出码为 3。"""
+    from kit.read.readback import import_report
+
+    try:
+        result = import_report(source, agency=agency, year=year, output=output, force=force)
+    except KitError as exc:
+        _fail(exc)
+    if result.target is None:
+        click.echo(result.text, nl=False)
+    else:
+        click.echo(f"已导入 {_show(source)} → {_show(result.target)}", err=output == "-")
+    for p in result.unread + result.validated.problems:
+        click.echo(_located(str(p), p.file), err=True)
+    errors = len(result.validated.errors)
+    click.echo(f"未能读取 {len(result.unread)} 项（已留空，见文件开头）；校验：{errors} 个错误，"
+               f"{len(result.validated.warnings)} 个警告", err=result.target is None)
+    if errors:
+        sys.exit(3)
+
+
 @main.command()
 @click.option("--check", is_flag=True, help="只检查 docs/params.md 是否最新；过期时退出码为 1")
 def docs(check: bool) -> None:

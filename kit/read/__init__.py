@@ -1,6 +1,9 @@
-"""Readers: a parameter source (YAML today) into plain data, behind one small interface (:mod:`kit.read.base`)."""
+"""Readers: a parameter source (YAML, a published page, a Word file) into plain data, behind one small
+interface (:mod:`kit.read.base`)."""
 
-from kit.read import base, params
+from kit.read import base, page, params, worddoc
 
 # The readers the kit ships, registered in the order they are tried by suffix.
 base.register(params.YamlReader())
+base.register(page.PageReader())
+base.register(worddoc.WordReader())
