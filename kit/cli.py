@@ -167,15 +167,42 @@ def validate(paths_: tuple[Path, ...]) -> None:
 @click.argument("agency")
 @click.argument("year", type=int)
 @click.option("--force", is_flag=True, help="覆盖已存在的文件")
-def new(agency: str, year: int, force: bool) -> None:
+@click.option("--xlsx", is_flag=True, help="生成 Excel 工作簿 AGENCY-YEAR.xlsx（当前目录）而不是参数文件；填好后用 kit import 导入")
+def new(agency: str, year: int, force: bool, xlsx: bool) -> None:
     """为单位 AGENCY 的 YEAR 年度生成参数文件 params/AGENCY/YEAR.yaml（含全部字段和中文标签）。"""
-    from kit.read.new import new_params
+    from kit.read.new import new_params, new_workbook
 
     try:
-        target = new_params(agency, year, force=force)
+        target = new_workbook(agency, year, Path(f"{agency}-{year}.xlsx"), force=force) if xlsx \
+            else new_params(agency, year, force=force)
     except KitError as exc:
         _fail(exc)
     click.echo(f"已生成 {_show(target)}")
+
+
+@main.command(name="import")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("out", required=False, type=click.Choice(["-"]), metavar="[-]")
+@click.option("--force", is_flag=True, help="覆盖已存在的参数文件")
+def import_cmd(source: Path, out: str | None, force: bool) -> None:
+    """把 SOURCE（按文件类型选择读取方式，如 kit new --xlsx 生成的工作簿）导入为参数文件
+    params/<单位>/<年度>.yaml 并校验；写 - 则打印到标准输出而不写文件。问题指明原文件中的位置（如 表三!D12）。"""
+    from kit.read.new import import_params
+
+    try:
+        result = import_params(source, write=out != "-", force=force)
+    except KitError as exc:
+        _fail(exc)
+    if out == "-" and result.readable:
+        click.echo(result.text, nl=False)
+    for p in result.validated.problems:
+        click.echo(_located(str(p), p.file), err=out == "-" or p.severity == "error")
+    if result.target is not None:
+        click.echo(f"已写入 {_show(result.target)}", err=out == "-")
+    elif not result.readable:
+        click.echo("未写入参数文件：请在原文件中改正上面的错误后重新导入", err=True)
+    if result.validated.errors:
+        sys.exit(3)
 
 
 @main.command()
