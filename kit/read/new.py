@@ -146,17 +146,25 @@ def _text(value: str, pad: str) -> list[str]:
     """A string as YAML: a literal block for long or multi-line text when it reads back the same,
     else a double-quoted scalar (which any string survives)."""
     quoted = json.dumps(value, ensure_ascii=False)
+    if "\n" not in value and len(value) <= BLOCK_FROM and _reads_back(value, value):
+        return [value]  # plain, as analysts write a name: only when no YAML reader could take it for else
     if ("\n" in value or len(value) > BLOCK_FROM) and value.strip() and not value[0].isspace():
         chomp = "+" if value.endswith("\n\n") else "" if value.endswith("\n") else "-"
         block = [f"|{chomp}", *(f"{pad}  {line}" if line else "" for line in value.split("\n"))]
         if chomp != "-":
             block = block[:-1]
-        try:
-            if yaml.safe_load("k: " + "\n".join(block)) == {"k": value}:
-                return block
-        except yaml.YAMLError:
-            pass
+        if _reads_back("\n".join(block), value):
+            return block
     return [quoted]
+
+
+def _reads_back(text: str, value: str) -> bool:
+    """Whether ``k: text`` is read as ``value`` by the kit's reader and by YAML 1.1's."""
+    try:
+        return all(yaml.load("k: " + text, Loader=loader) == {"k": value}  # noqa: S506 (both loaders are safe)
+                   for loader in (params.KitLoader, yaml.SafeLoader))
+    except yaml.YAMLError:
+        return False
 
 
 def _value(value: Any, pad: str) -> list[str]:
@@ -245,10 +253,11 @@ def import_params(source: Path, params_dir: Path | None = None, *, write: bool =
     previous = _previous(folder, year) if known and folder.is_dir() else None
     validated = validate_data(loaded.data, name, loaded=loaded, previous=previous)
     result = Imported(name, render(loaded.data, name), validated)
-    if result.readable and validated.spec is not None:
-        again = params.parse(result.text, name).data
-        if schema_for(validated.spec.version).model_validate(again) != \
-                schema_for(validated.spec.version).model_validate(loaded.data):
+    if result.readable and validated.spec is not None:  # the text must read back as the same data
+        schema = schema_for(validated.spec.version)
+        same = [schema.model_validate(d).model_dump(mode="json", warnings=False)
+                for d in (params.parse(result.text, name).data, loaded.data)]
+        if same[0] != same[1]:
             raise NewFileError(f"{name}：写出的参数文件读回后与原数据不同：这是 kit 的缺陷，请报告给维护者")
     if not write or not result.readable:
         return result

@@ -111,7 +111,7 @@ class Layout:
     labels: list[Label] = field(default_factory=list)
     inputs: list[Input] = field(default_factory=list)
     formulas: list[Formula] = field(default_factory=list)
-    merged_inputs: dict[tuple[str, int, int], int] = field(default_factory=dict)  # 表二 one-column blocks
+    merged_inputs: dict[tuple[str, int, int], int] = field(default_factory=dict)  # 表二's last columns
 
     def label(self, sheet: str, row: int, col: int, text: str, to: tuple[int, int] | None = None) -> None:
         self.labels.append(Label(sheet, row, col, text, to))
@@ -127,15 +127,15 @@ def _table2(lay: Layout) -> None:
     for block in lay.spec.table2:
         lay.label(TABLE2, row, 1, block.caption, (row, width))
         lay.label(TABLE2, row + 1, 1, "信息内容")
-        single = len(block.columns) == 1
+        last = 1 + len(block.columns)  # the last column spans to the table's width, as in the form
         for i, column in enumerate(block.columns):
-            lay.label(TABLE2, row + 1, 2 + i, column.label, (row + 1, width) if single else None)
+            lay.label(TABLE2, row + 1, 2 + i, column.label, (row + 1, width) if 2 + i == last < width else None)
         for r, (key, text) in enumerate(block.rows, start=row + 2):
             lay.label(TABLE2, r, 1, text)
             for i, column in enumerate(block.columns):
                 lay.inputs.append(Input(TABLE2, r, 2 + i, ("table2", key, column.key), column.kind))
-                if single:
-                    lay.merged_inputs[(TABLE2, r, 2)] = width
+            if last < width:
+                lay.merged_inputs[(TABLE2, r, last)] = width
         row += 2 + len(block.rows)
 
 
