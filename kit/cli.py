@@ -167,7 +167,8 @@ def validate(paths_: tuple[Path, ...]) -> None:
 @click.argument("agency")
 @click.argument("year", type=int)
 @click.option("--force", is_flag=True, help="覆盖已存在的文件")
-@click.option("--xlsx", is_flag=True, help="生成 Excel 工作簿 AGENCY-YEAR.xlsx（当前目录）而不是参数文件；填好后用 kit import 导入")
+@click.option("--xlsx", is_flag=True,
+              help="生成 Excel 工作簿 AGENCY-YEAR.xlsx（当前目录）而不是参数文件；填好后用 kit import 导入")
 def new(agency: str, year: int, force: bool, xlsx: bool) -> None:
     """为单位 AGENCY 的 YEAR 年度生成参数文件 params/AGENCY/YEAR.yaml（含全部字段和中文标签）。"""
     from kit.read.new import new_params, new_workbook

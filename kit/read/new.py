@@ -46,7 +46,7 @@ def carried(agency_id: str, year: int, previous: Validated | None = None) -> dic
     """The values a new file for ``agency_id`` and ``year`` starts with, by field path: the format, the
     agency, and from last year's valid file its details and 二、上年结转 (its 四、结转下年度)."""
     spec = formats.for_year(year)
-    prev = previous.model if previous is not None and previous.ok else None
+    prev: Any = previous.model if previous is not None and previous.ok else None  # the year's Params model
     values: dict[tuple[str, ...], Any] = {
         ("format",): spec.version,
         ("year",): year,
@@ -161,7 +161,7 @@ def _text(value: str, pad: str) -> list[str]:
 def _reads_back(text: str, value: str) -> bool:
     """Whether ``k: text`` is read as ``value`` by the kit's reader and by YAML 1.1's."""
     try:
-        return all(yaml.load("k: " + text, Loader=loader) == {"k": value}  # noqa: S506 (both loaders are safe)
+        return all(yaml.load("k: " + text, Loader=loader) == {"k": value}
                    for loader in (params.KitLoader, yaml.SafeLoader))
     except yaml.YAMLError:
         return False
@@ -246,11 +246,10 @@ def import_params(source: Path, params_dir: Path | None = None, *, write: bool =
     ``params/<agency>/<year>.yaml``; refuse to overwrite unless ``force``."""
     name = paths.relative_to_root(Path(source))
     loaded = base.read(source, name)
-    agency = loaded.data.get("agency") if isinstance(loaded.data.get("agency"), dict) else {}
-    agency_id, year = agency.get("id"), loaded.data.get("year")
+    agency, year = loaded.data.get("agency"), loaded.data.get("year")
+    agency_id = agency.get("id") if isinstance(agency, dict) else None
     folder = (params_dir or paths.params_dir()) / str(agency_id)
-    known = isinstance(agency_id, str) and isinstance(year, int) and not isinstance(year, bool)
-    previous = _previous(folder, year) if known and folder.is_dir() else None
+    previous = _previous(folder, year) if isinstance(year, int) and folder.is_dir() else None
     validated = validate_data(loaded.data, name, loaded=loaded, previous=previous)
     result = Imported(name, render(loaded.data, name), validated)
     if result.readable and validated.spec is not None:  # the text must read back as the same data
@@ -259,10 +258,10 @@ def import_params(source: Path, params_dir: Path | None = None, *, write: bool =
                 for d in (params.parse(result.text, name).data, loaded.data)]
         if same[0] != same[1]:
             raise NewFileError(f"{name}：写出的参数文件读回后与原数据不同：这是 kit 的缺陷，请报告给维护者")
-    if not write or not result.readable:
+    if not write or not result.readable or not isinstance(year, int):
         return result
     target = folder / f"{year}.yaml"
-    paths.report_dir(str(agency_id), int(year))  # the same check of the agency id as for outputs
+    paths.report_dir(str(agency_id), year)  # the same check of the agency id as for outputs
     if target.exists() and not force:
         raise NewFileError(f"{paths.relative_to_root(target)} 已存在；如需覆盖请加 --force")
     folder.mkdir(parents=True, exist_ok=True)

@@ -22,14 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
-from pydantic import BaseModel
-from pydantic_core import PydanticUndefined
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
 
 from kit.exceptions import ParamsError
 from kit.read.base import Loaded
@@ -220,9 +220,8 @@ def layout(spec: FormatSpec) -> Layout:
 def _get(data: dict[str, Any], loc: Loc, default: Any = None) -> Any:
     value: Any = data
     for part in loc:
-        if isinstance(value, dict) and part in value:
-            value = value[part]
-        elif isinstance(value, list) and isinstance(part, int) and part < len(value):
+        listed = isinstance(value, list) and isinstance(part, int) and part < len(value)
+        if listed or (isinstance(value, dict) and part in value):
             value = value[part]
         else:
             return default
@@ -250,7 +249,7 @@ def _validation(kind: str, cell: str = "") -> DataValidation:
     return dv
 
 
-def _open(cell: Cell, value: Any = None, text: bool = False) -> None:
+def _open(cell: Cell | MergedCell, value: Any = None, text: bool = False) -> None:
     """An input cell: unlocked, its value written (text cells keep what is typed as text)."""
     if value is not None and value != "":
         cell.value = _cell_value(value)
@@ -373,7 +372,8 @@ def _write_checks(ws: Worksheet, lay: Layout) -> None:
 
     for c, (_, name) in enumerate(columns, start=T3_VALUES):
         x = _col(c)
-        check("R1 一+二=三（七）+四", f"表三 {name}", f"表三!{x}{new}+表三!{x}{carry_in}", f"表三!{x}{total}+表三!{x}{out}")
+        check("R1 一+二=三（七）+四", f"表三 {name}", f"表三!{x}{new}+表三!{x}{carry_in}",
+              f"表三!{x}{total}+表三!{x}{out}")
     for c, (_, name) in enumerate(columns, start=T3_VALUES):
         x = _col(c)
         check("R2 （七）总计=（一）至（六）之和", f"表三 {name}", f"表三!{x}{total}",
@@ -396,7 +396,8 @@ def build(data: dict[str, Any]) -> Workbook:
     """The workbook of one agency-year's data (a parameter file's plain data)."""
     spec = formats.get(str(data["format"])) if data.get("format") else formats.for_year(int(data["year"]))
     wb = Workbook()
-    wb.remove(wb.active)
+    for blank in list(wb.worksheets):
+        wb.remove(blank)
     for name in SHEETS:
         wb.create_sheet(name)
     lay = layout(spec)
@@ -571,9 +572,9 @@ def _read_text(book: _Book, spec: FormatSpec, data: dict[str, Any], places: dict
     for label in [*single, *lists]:
         if label not in seen:
             book.problems.append(f"{TEXT} 中找不到“{label}”这一行（标签被改动或删除了）")
-    for loc, found in items.items():
+    for where, found in items.items():
         if found:
-            _put(data, loc, found)
+            _put(data, where, found)
 
 
 def _spec_of(book: _Book) -> FormatSpec:
