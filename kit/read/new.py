@@ -254,7 +254,7 @@ def import_params(source: Path, params_dir: Path | None = None, *, write: bool =
     result = Imported(name, render(loaded.data, name), validated)
     if result.readable and validated.spec is not None:  # the text must read back as the same data
         schema = schema_for(validated.spec.version)
-        same = [schema.model_validate(d).model_dump(mode="json", warnings=False)
+        same = [schema.model_validate(d).model_dump(warnings=False)
                 for d in (params.parse(result.text, name).data, loaded.data)]
         if same[0] != same[1]:
             raise NewFileError(f"{name}：写出的参数文件读回后与原数据不同：这是 kit 的缺陷，请报告给维护者")

@@ -67,14 +67,12 @@ PART_TITLES = tuple(f"{n}、{title}" for n, (_, title) in zip("一二三四五�
 
 
 @dataclass(frozen=True)
-class Input:
-    """A cell the analyst types: its place, the field it fills and what it holds."""
+class At:
+    """A cell of a sheet."""
 
     sheet: str
     row: int
     col: int
-    loc: Loc
-    kind: str  # count | delta | money | text | number
 
     @property
     def address(self) -> str:
@@ -82,25 +80,27 @@ class Input:
 
 
 @dataclass(frozen=True)
-class Formula:
-    sheet: str
-    row: int
-    col: int
+class Input(At):
+    """A cell the analyst types: the field it fills and what it holds."""
+
+    loc: Loc
+    kind: str  # count | delta | money
+
+
+@dataclass(frozen=True)
+class Formula(At):
+    """A computed cell (a total): locked, shaded, never typed."""
+
     formula: str
     label: str
 
-    @property
-    def address(self) -> str:
-        return f"{self.sheet}!{get_column_letter(self.col)}{self.row}"
-
 
 @dataclass(frozen=True)
-class Label:
-    sheet: str
-    row: int
-    col: int
+class Label(At):
+    """A printed label of the form; ``to`` is its merged range's bottom-right cell (row, col)."""
+
     text: str
-    to: tuple[int, int] | None = None  # the merged range's bottom-right cell (row, col)
+    to: tuple[int, int] | None = None
 
 
 @dataclass
@@ -450,7 +450,7 @@ class _Book:
         actual = self.value(lab.sheet, lab.row, lab.col)
         if isinstance(actual, str) and actual.strip() == lab.text:
             return
-        where = f"{lab.sheet}!{_col(lab.col)}{lab.row}"
+        where = lab.address
         elsewhere = [w for w in self.find(lab.sheet, lab.text) if w != where]
         shown = "空白" if actual in (None, "") else f"“{actual}”"
         if elsewhere:
