@@ -286,6 +286,13 @@ def test_a_changed_label_is_refused(tmp_path):
         base.read(path, "book.xlsx")
 
 
+def test_a_label_the_form_repeats_is_not_said_to_have_moved(tmp_path):
+    path = edited(tmp_path, lambda wb: wb["表二"].__setitem__("B6", 120))  # typed over a header, not into B7
+    with pytest.raises(ParamsError) as info:
+        base.read(path, "book.xlsx")
+    assert str(info.value).splitlines()[1] == "  表二!B6 应为“本年处理决定数量”，实际为“120”（标签被改动了）"
+
+
 def test_a_renamed_sheet_is_refused(tmp_path):
     path = edited(tmp_path, lambda wb: setattr(wb["表三"], "title", "表3"))
     with pytest.raises(ParamsError) as info:

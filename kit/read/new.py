@@ -252,7 +252,7 @@ def import_params(source: Path, params_dir: Path | None = None, *, write: bool =
     previous = _previous(folder, year) if isinstance(year, int) and folder.is_dir() else None
     validated = validate_data(loaded.data, name, loaded=loaded, previous=previous)
     result = Imported(name, render(loaded.data, name), validated)
-    if result.readable and validated.spec is not None:  # the text must read back as the same data
+    if validated.model is not None and validated.spec is not None:  # the text must read back as the same data
         schema = schema_for(validated.spec.version)
         same = [schema.model_validate(d).model_dump(warnings=False)
                 for d in (params.parse(result.text, name).data, loaded.data)]

@@ -446,12 +446,14 @@ class _Book:
                 if isinstance(cell.value, str) and cell.value.strip() == text:
                     yield f"{sheet}!{cell.coordinate}"
 
-    def expect_label(self, lab: Label) -> None:
+    def expect_label(self, lab: Label, homes: set[str]) -> None:
+        """The label at its place; else where it went (a cell not the home of the same label: 表二
+        repeats 本年处理决定数量), or that it was changed. ``homes``: every label's own cell."""
         actual = self.value(lab.sheet, lab.row, lab.col)
         if isinstance(actual, str) and actual.strip() == lab.text:
             return
         where = lab.address
-        elsewhere = [w for w in self.find(lab.sheet, lab.text) if w != where]
+        elsewhere = [w for w in self.find(lab.sheet, lab.text) if w not in homes]
         shown = "空白" if actual in (None, "") else f"“{actual}”"
         if elsewhere:
             self.problems.append(f"{where} 应为“{lab.text}”，实际为{shown}；“{lab.text}”被移到了 {elsewhere[0]}"
@@ -597,8 +599,9 @@ def read_workbook(path: Path | str, file: str | None = None) -> Loaded:
     lay = layout(spec)
     data: dict[str, Any] = {"format": spec.version}
     places: dict[tuple, str] = {}
+    homes = {lab.address for lab in lay.labels if book.value(lab.sheet, lab.row, lab.col) == lab.text}
     for lab in lay.labels:
-        book.expect_label(lab)
+        book.expect_label(lab, homes)
     for f in lay.formulas:
         book.expect_formula(f)
     _read_info(book, spec, data, places)
