@@ -381,3 +381,11 @@ def test_libreoffice_computes_the_totals_and_checks(tmp_path):
     assert checks[1] == ["R1 一+二=三（七）+四", "表三 自然人", "11", "10", "不平衡"]
     # R1 fails in 自然人 and so in 总计; R2–R4 hold, the totals being formulas
     assert [row[4] for row in checks[1:]] == ["不平衡"] + ["平衡"] * 5 + ["不平衡"] + ["平衡"] * 14
+
+
+def test_openpyxl_is_imported_with_a_workbook_not_with_the_kit():
+    import sys
+
+    code = "import sys, kit.read, kit.cli; print('openpyxl' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout == "False\n"

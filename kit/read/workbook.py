@@ -19,15 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import Cell, MergedCell
-from openpyxl.styles import Alignment, Font, PatternFill, Protection
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.worksheet import Worksheet
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
@@ -37,16 +30,19 @@ from kit.spec import formats
 from kit.spec.formats import FormatSpec
 from kit.spec.model import MAX_FIGURE, field_at, label_for, schema_for
 
+if TYPE_CHECKING:  # openpyxl itself is imported when a workbook is written or read, not with the kit
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import Cell, MergedCell
+    from openpyxl.worksheet.datavalidation import DataValidation
+    from openpyxl.worksheet.worksheet import Worksheet
+
 Loc = tuple[str | int, ...]
 
 TABLE2, TABLE3, TABLE4 = "表二", "表三", "表四"
 INFO, TEXT, CHECKS = "基本信息", "正文", "校验"
 SHEETS = (INFO, TABLE2, TABLE3, TABLE4, TEXT, CHECKS)
 
-SHADE = PatternFill("solid", fgColor="D9D9D9")  # locked, computed cells
-HEAD = Font(bold=True)
-WRAP = Alignment(wrap_text=True, vertical="center")
-CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+SHADE = "D9D9D9"  # locked, computed cells
 TEXT_FORMAT = "@"
 
 # 基本信息: one row per field, its schema label in A and its value in B.
@@ -76,7 +72,7 @@ class At:
 
     @property
     def address(self) -> str:
-        return f"{self.sheet}!{get_column_letter(self.col)}{self.row}"
+        return f"{self.sheet}!{_col(self.col)}{self.row}"
 
 
 @dataclass(frozen=True)
@@ -118,6 +114,8 @@ class Layout:
 
 
 def _col(col: int) -> str:
+    from openpyxl.utils import get_column_letter
+
     return get_column_letter(col)
 
 
@@ -235,6 +233,7 @@ def _cell_value(value: Any) -> Any:
 
 
 def _validation(kind: str, cell: str = "") -> DataValidation:
+    from openpyxl.worksheet.datavalidation import DataValidation
     if kind == "count":
         dv = DataValidation(type="whole", operator="between", formula1="0", formula2=str(MAX_FIGURE))
         dv.error = "请填写不小于 0 的整数（没有发生的填 0）"
@@ -251,20 +250,39 @@ def _validation(kind: str, cell: str = "") -> DataValidation:
 
 def _open(cell: Cell | MergedCell, value: Any = None, text: bool = False) -> None:
     """An input cell: unlocked, its value written (text cells keep what is typed as text)."""
+    from openpyxl.styles import Protection
     if value is not None and value != "":
         cell.value = _cell_value(value)
     cell.protection = Protection(locked=False)
     if text:
         cell.number_format = TEXT_FORMAT
-        cell.alignment = WRAP
+        cell.alignment = _style().wrap
+
+
+@dataclass(frozen=True)
+class _Style:
+    head: Any
+    wrap: Any
+    center: Any
+    shade: Any
+
+
+def _style() -> _Style:
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    return _Style(Font(bold=True), Alignment(wrap_text=True, vertical="center"),
+                  Alignment(horizontal="center", vertical="center", wrap_text=True),
+                  PatternFill("solid", fgColor=SHADE))
 
 
 def _write_tables(wb: Workbook, lay: Layout, data: dict[str, Any]) -> None:
+    style = _style()
     validations: dict[tuple[str, str], DataValidation] = {}
     for lab in lay.labels:
         ws = wb[lab.sheet]
         cell = ws.cell(lab.row, lab.col, lab.text)
-        cell.alignment, cell.font = CENTER if lab.sheet != TABLE3 or lab.row <= 3 else WRAP, HEAD
+        cell.alignment = style.center if lab.sheet != TABLE3 or lab.row <= 3 else style.wrap
+        cell.font = style.head
         if lab.to is not None and lab.to != (lab.row, lab.col):
             ws.merge_cells(start_row=lab.row, start_column=lab.col, end_row=lab.to[0], end_column=lab.to[1])
     for inp in lay.inputs:
@@ -281,7 +299,7 @@ def _write_tables(wb: Workbook, lay: Layout, data: dict[str, Any]) -> None:
             ws.merge_cells(start_row=inp.row, start_column=inp.col, end_row=inp.row, end_column=end)
     for f in lay.formulas:
         cell = wb[f.sheet].cell(f.row, f.col, f.formula)
-        cell.fill, cell.font = SHADE, HEAD
+        cell.fill, cell.font = style.shade, style.head
     widths = {TABLE2: {"A": 24, "B": 18, "C": 18, "D": 18}, TABLE3: {"A": 10, "B": 16, "C": 40},
               TABLE4: {}}
     for sheet, cols in widths.items():
@@ -306,6 +324,8 @@ def _write_info(ws: Worksheet, spec: FormatSpec, data: dict[str, Any]) -> None:
     for loc in (*INFO_FIELDS, *((FEE,) if FEE[0] in model.model_fields else ())):
         ws.append([_info_label(model, loc)])
         _open(ws.cell(ws.max_row, 2), _get(data, loc, _default(model, loc)), text=loc not in NUMBER_FIELDS)
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     kinds = DataValidation(type="list", formula1='"department,government"', allow_blank=False)
     ws.add_data_validation(kinds)
     kinds.add(f"B{3 + INFO_FIELDS.index(('agency', 'kind'))}")
@@ -319,7 +339,7 @@ def _write_info(ws: Worksheet, spec: FormatSpec, data: dict[str, Any]) -> None:
         counts.add(ws.cell(ws.max_row, 3))
     ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 50, 50
     for cell in ws[1]:
-        cell.font = HEAD
+        cell.font = _style().head
 
 
 def _write_text(ws: Worksheet, spec: FormatSpec, data: dict[str, Any]) -> None:
@@ -329,13 +349,15 @@ def _write_text(ws: Worksheet, spec: FormatSpec, data: dict[str, Any]) -> None:
     def row(label: str, title: Any = None, text: Any = None, after: str | None = None) -> None:
         ws.append([label])
         n = ws.max_row
-        ws.cell(n, 1).alignment = WRAP
+        ws.cell(n, 1).alignment = _style().wrap
         if title is not None:
             _open(ws.cell(n, 2), title, text=True)
         _open(ws.cell(n, 3), text or "", text=True)
         if after is not None:
             _open(ws.cell(n, 4), after, text=True)
             parts.add(ws.cell(n, 4))
+
+    from openpyxl.worksheet.datavalidation import DataValidation
 
     parts = DataValidation(type="list", formula1='"' + ",".join(PART_TITLES) + '"')
     ws.add_data_validation(parts)
@@ -355,7 +377,7 @@ def _write_text(ws: Worksheet, spec: FormatSpec, data: dict[str, Any]) -> None:
     for letter, width in (("A", 36), ("B", 24), ("C", 100), ("D", 24)):
         ws.column_dimensions[letter].width = width
     for cell in ws[1]:
-        cell.font = HEAD
+        cell.font = _style().head
 
 
 def _write_checks(ws: Worksheet, lay: Layout) -> None:
@@ -388,12 +410,14 @@ def _write_checks(ws: Worksheet, lay: Layout) -> None:
         check("R4 总计=维持+纠正+其他+尚未审结", f"表四 {group}", f"表四!{_col(start + width - 1)}4",
               f"SUM(表四!{_col(start)}4:{_col(start + width - 2)}4)")
     for cell in ws[1]:
-        cell.font = HEAD
+        cell.font = _style().head
     ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 34, 40
 
 
 def build(data: dict[str, Any]) -> Workbook:
     """The workbook of one agency-year's data (a parameter file's plain data)."""
+    from openpyxl import Workbook
+
     spec = formats.get(str(data["format"])) if data.get("format") else formats.for_year(int(data["year"]))
     wb = Workbook()
     for blank in list(wb.worksheets):
@@ -425,6 +449,9 @@ class _Book:
     """An opened workbook and the structural problems found in it."""
 
     def __init__(self, path: Path, file: str) -> None:
+        from openpyxl import load_workbook
+        from openpyxl.utils.exceptions import InvalidFileException
+
         self.file = file
         try:
             self.wb = load_workbook(path, data_only=False)
