@@ -370,6 +370,8 @@ def test_libreoffice_computes_the_totals_and_checks(tmp_path):
                     "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
                     "--outdir", str(tmp_path), str(path)], check=True, capture_output=True, timeout=300)
 
+    assert (tmp_path / "book-表三.csv").exists(), "LibreOffice Calc is needed: Debian's libreoffice-calc-nogui"
+
     def sheet(name: str) -> list[list[str]]:
         with open(tmp_path / f"book-{name}.csv", encoding="utf-8") as handle:
             return list(csv.reader(handle))
