@@ -36,6 +36,7 @@ PDF_NAME = "report.pdf"
 RECORD_NAME = "run.json"
 METADATA_KEY = "kit"
 PUBLISHED = "published"
+AUDIT = "audit"  # the audit view's writer: every report has one, whatever the project's formats
 
 # Facts of the run itself, not of its inputs: a re-run from the same inputs differs in them.
 CIRCUMSTANCES = ("kernel_forked", "kernel_note", "kernel_started_ahead", "started_utc", "ended_utc")
@@ -117,10 +118,10 @@ class Record(BaseModel):
 def published_files(project: Project) -> list[str]:
     """The names of the files a run publishes besides run.json, in the order they are made: the
     executed notebook, then one file per format of the project (the page first: the others are
-    made from it)."""
+    made from it), then the audit view (always)."""
     from kit.write import writers
 
-    names = ["html", *(f for f in project.formats if f != "html")]
+    names = ["html", *(f for f in project.formats if f not in {"html", AUDIT}), AUDIT]
     return [NOTEBOOK_NAME, *(writers.get(name).filename for name in names)]
 
 
