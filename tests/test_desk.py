@@ -68,13 +68,13 @@ def test_every_report_has_an_audit_view_with_every_value_rule_and_provenance(out
         assert run.inputs_key in page and f"{run.started_utc} — {run.ended_utc}" in page
         assert "由 fork 服务器派生" in page or "标准启动" in page
         assert "<script" not in page.lower() and "http://" not in page and "https://" not in page
-        assert '<span class="k">import</span>' in page  # code coloured by CSS classes
+        assert '<span class="kn">import</span>' in page  # code coloured by CSS classes
         assert 'class="computed" title="计算值"' in page
 
 
 def test_audit_view_marks_findings_and_compares_with_last_year(output):
     page = (output / "pingtan" / "2022" / "audit.html").read_text(encoding="utf-8")
-    assert "<td>N1</td><td>正文中的数字与表格一致（已确认的差异列出理由）</td><td>警告 1" in page
+    assert "<td>N1</td><td>正文中的数字与表格一致（已确认的差异列出理由）</td><td>已确认 2<ul><li>正文“2022年，全区收到政府信息公开申请75件" in page
     assert "<td>R1</td><td>表三每列：一、本年新收 + 二、上年结转 = 三（七）总计 + 四、结转下年度</td><td>通过" in page
     assert "表格数字变化（params/pingtan/2021.yaml → params/pingtan/2022.yaml）：48 处。" in page
     assert "<li>存在的主要问题及改进情况：20.5%</li>" in page

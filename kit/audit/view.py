@@ -20,6 +20,7 @@ from typing import Any
 import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.exporters.templateexporter import TemplateExporter
+from nbconvert.filters.highlight import Highlight2HTML
 from pygments.formatters import HtmlFormatter
 
 from kit.audit import diff
@@ -158,7 +159,7 @@ def context(nb: nbformat.NotebookNode, report: Report, run: Record) -> dict[str,
     injected = nb.metadata.get("papermill", {}).get("parameters", {})
     return {
         "run": run.as_dict(),
-        "parameters": parameter_rows(injected.get("params") or {}, type(report.model), ("params",)[:0]),
+        "parameters": parameter_rows(injected.get("params") or {}, type(report.model)),
         "rules": rule_results(run),
         "frames": frames(report),
         "changes": changes(nb, report),
@@ -173,6 +174,9 @@ class AuditExporter(HTMLExporter):
 
     def from_notebook_node(self, nb, resources=None, **kw):  # type: ignore[no-untyped-def]
         resources = self._init_resources(resources)
+        info = nb.metadata.get("language_info", {})
+        self.register_filter("highlight_code", Highlight2HTML(pygments_lexer=info.get("pygments_lexer", "ipython3"),
+                                                              parent=self))
         return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 
 
