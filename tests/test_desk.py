@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kit import cli
+from kit import cli, project
 from kit.api import RunOptions, run_report
 from kit.audit import approvals, record, view
 from kit.audit.verify import verify
@@ -32,7 +32,7 @@ WHEN = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 def output(tmp_path_factory) -> Path:
     """Every report under params/, published once by a batch."""
     out = tmp_path_factory.mktemp("output")
-    result = run_batch(PARAMS, RunOptions(output=out), workers=1)
+    result = run_batch(PARAMS, RunOptions(output=out, project=project.Project()), workers=1)
     assert result.ok, [o.message for o in result.outcomes]
     return out
 
@@ -56,7 +56,8 @@ def test_every_report_has_an_audit_view_with_every_value_rule_and_provenance(out
         assert run is not None and run.files[-1] == "audit.html"
         page = (folder / "audit.html").read_text(encoding="utf-8")
         injected = json.loads((folder / "report.ipynb").read_text())["metadata"]["papermill"]["parameters"]
-        rows = view.parameter_rows(injected["params"], type(load_report(PARAMS / run.params_file.split("/", 1)[1]).model))
+        model = type(load_report(PARAMS / run.params_file.split("/", 1)[1]).model)
+        rows = view.parameter_rows(injected["params"], model)
         assert len(rows) > 40
         for path, label, value in rows:
             assert f'<td class="path">{html.escape(path, quote=False)}</td><td>{html.escape(label, quote=False)}</td>' \
@@ -74,7 +75,8 @@ def test_every_report_has_an_audit_view_with_every_value_rule_and_provenance(out
 
 def test_audit_view_marks_findings_and_compares_with_last_year(output):
     page = (output / "pingtan" / "2022" / "audit.html").read_text(encoding="utf-8")
-    assert "<td>N1</td><td>正文中的数字与表格一致（已确认的差异列出理由）</td><td>已确认 2<ul><li>正文“2022年，全区收到政府信息公开申请75件" in page
+    assert ("<td>N1</td><td>正文中的数字与表格一致（已确认的差异列出理由）</td>"
+            "<td>已确认 2<ul><li>正文“2022年，全区收到政府信息公开申请75件") in page
     assert "<td>R1</td><td>表三每列：一、本年新收 + 二、上年结转 = 三（七）总计 + 四、结转下年度</td><td>通过" in page
     assert "表格数字变化（params/pingtan/2021.yaml → params/pingtan/2022.yaml）：48 处。" in page
     assert "<li>存在的主要问题及改进情况：20.5%</li>" in page
@@ -120,12 +122,12 @@ def test_approve_appends_a_chained_record_of_every_published_file(report):
 
 
 def test_approve_refuses_bad_role_empty_name_and_a_folder_without_report(report, tmp_path):
-    with pytest.raises(ApprovalError, match="^审核角色应为 审核 或 签发，实际为 校对$"):
+    with pytest.raises(ApprovalError, match=r"^审核角色应为 审核 或 签发，实际为 校对$"):
         approvals.approve(report, "张三", "校对")
     with pytest.raises(ApprovalError, match=r"^审核人（--by）不能为空$"):
         approvals.approve(report, " ")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ApprovalError, match="不是已发布的报告目录（缺少可读的 run.json），无法审核$"):
+    with pytest.raises(ApprovalError, match=r"不是已发布的报告目录（缺少可读的 run\.json），无法审核$"):
         approvals.approve(tmp_path / "empty", "张三")
 
 
@@ -141,10 +143,13 @@ def _tamper(report: Path, how: str) -> None:
     log.write_text("".join(lines), encoding="utf-8")
 
 
+MOVED = "2021.approvals.jsonl 第 1 行 的前一记录哈希为 {h0}，实际前一行为 000000000000：记录被删除、插入或调换了顺序"
+
+
 @pytest.mark.parametrize(("how", "first_problem"), [
     ("edited", "2021.approvals.jsonl 第 1 行 已被改动：内容与其哈希 {h0} 不符"),
-    ("removed", "2021.approvals.jsonl 第 1 行 的前一记录哈希为 {h0}，实际前一行为 000000000000：记录被删除、插入或调换了顺序"),
-    ("reordered", "2021.approvals.jsonl 第 1 行 的前一记录哈希为 {h0}，实际前一行为 000000000000：记录被删除、插入或调换了顺序"),
+    ("removed", MOVED),
+    ("reordered", MOVED),
 ])
 def test_a_tampered_log_is_detected_by_verify(report, how, first_problem):
     a = approvals.approve(report, "张三", now=WHEN)
@@ -152,9 +157,9 @@ def test_a_tampered_log_is_detected_by_verify(report, how, first_problem):
     approvals.approve(report, "赵六", now=WHEN)
     _tamper(report, how)
     expected = first_problem.format(h0=(a.hash if how == "edited" else b.prev)[:12])
-    code, out = CliRunner().invoke(cli.main, ["verify", str(report)]), None
-    lines = code.output.splitlines()
-    assert code.exit_code == 1
+    result = CliRunner().invoke(cli.main, ["verify", str(report)])
+    lines = result.output.splitlines()
+    assert result.exit_code == 1
     assert lines[0] == f"{report}：不一致"
     assert lines[1] == f"  {expected}"
     assert approvals.approval_state(report).state == "审核记录已被改动"
@@ -176,7 +181,8 @@ def test_approve_edit_republish_shows_changed_and_the_guard(output, tmp_path):
     (params / "2021.yaml").write_text(text.replace("date: \"2022-02-08\"", "date: \"2022-02-09\"", 1), encoding="utf-8")
     with pytest.raises(ApprovedReport) as refused:
         run_report(params / "2021.yaml", RunOptions(output=out))
-    assert str(refused.value).endswith("：不覆盖已审核的版本；确需重新发布请加 --replace-approved（发布后状态为 审核后已变更，需重新审核）")
+    assert str(refused.value).endswith("：不覆盖已审核的版本；确需重新发布请加 --replace-approved"
+                                       "（发布后状态为 审核后已变更，需重新审核）")
     assert "的现行版本已审核（张三 审核 " in str(refused.value)
     batch = run_batch(params.parent, RunOptions(output=out), workers=1)
     refused_2021 = next(o for o in batch.outcomes if o.year == "2021")
