@@ -106,14 +106,19 @@ def prepare(path: Path, options: RunOptions, force: bool = False) -> Plan | Outc
         return _invalid(path, exc)
     if not force and p.unchanged():
         return Outcome(**_described(p), status="unchanged", warnings=tuple(str(w) for w in p.validated.warnings),
-                       files=tuple(paths.relative_to_root(p.dest / n) for n in p.file_names if n.startswith("report.")
-                                   and not n.endswith(".ipynb")))
+                       files=_published(p))
     try:
         refuse_approved(p, options)
     except ApprovedReport as exc:
         return Outcome(**_described(p), status="refused", message=str(exc),
-                       warnings=tuple(str(w) for w in p.validated.warnings))
+                       warnings=tuple(str(w) for w in p.validated.warnings), files=_published(p))
     return p
+
+
+def _published(p: Plan) -> tuple[str, ...]:
+    """The report's files already published for ``p`` (not the audit record), as paths to show."""
+    return tuple(paths.relative_to_root(p.dest / n) for n in record.published_files(p.project)
+                 if n.startswith("report.") and not n.endswith(".ipynb"))
 
 
 def prepare_all(files: list[Path], options: RunOptions, force: bool = False) -> tuple[list[Outcome], list[Plan]]:

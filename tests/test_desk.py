@@ -194,7 +194,7 @@ def test_approve_edit_republish_shows_changed_and_the_guard(output, tmp_path):
     state = approvals.approval_state(dest)
     assert state.state == "审核后已变更" and state.label.startswith("审核后已变更（上次审核：张三 审核 ")
     lines = approvals.verify_lines(dest)[1]
-    assert lines[0].endswith("：现发布的文件与审核时不同（report.ipynb、report.html、audit.html、run.json）")
+    assert lines[0].endswith("：现发布的文件与审核时不同（audit.html、report.html、report.ipynb、run.json）")
     batch = run_batch(params.parent, RunOptions(output=out), workers=1)
     assert next(o for o in batch.outcomes if o.year == "2021").approval.startswith("审核后已变更（上次审核：张三")
     assert '<td class="approval-审核后已变更">审核后已变更（上次审核：张三 审核 ' in (out / "index.html").read_text()
