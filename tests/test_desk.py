@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kit import cli, project
+from kit import cli, paths, project
 from kit.api import RunOptions, run_report
 from kit.audit import approvals, record, view
 from kit.audit.verify import verify
@@ -101,8 +101,7 @@ def test_audit_view_in_chromium_offline(output):
         assert driver.execute_script("return document.scripts.length") == 0
         assert browser.failed_requests(driver) == []
         assert browser.console_errors(driver) == []
-        browser.full_page_screenshot(driver, Path("/work/shots/pingtan-2022-audit-view.png")
-                                     if Path("/work/shots").is_dir() else output / "audit.png")
+        browser.full_page_screenshot(driver, paths.output_dir() / "screenshots" / "pingtan-2022-audit-view.png")
 
 
 def test_approve_appends_a_chained_record_of_every_published_file(report):
