@@ -17,11 +17,11 @@ from typing import Any
 import nbformat
 
 from kit import paths, project
-from kit.audit import inputs, provenance, record
+from kit.audit import approvals, inputs, provenance, record
 from kit.audit.record import HTML_NAME, NOTEBOOK_NAME
 from kit.check.validate import Validated, validate_file
 from kit.content.report import Report
-from kit.exceptions import ExecutionError, Problem, WriteError
+from kit.exceptions import ApprovedReport, ExecutionError, Problem, WriteError
 from kit.run import execute, lifetime
 from kit.write import publish, writers
 
@@ -36,6 +36,7 @@ class RunOptions:
     generated_on: str | None = None  # the report's generation date (an input: kit verify re-uses it)
     project: project.Project | None = None  # the formats and page settings; None: the project's own (kit.toml)
     ahead: bool = False  # start the kernel for the worker's next report before running this one
+    replace_approved: bool = False  # publish over a version whose bytes are approved (kit approve)
 
 
 @dataclass
@@ -110,13 +111,25 @@ def run_report(params_file: Path | str, options: RunOptions | None = None) -> Ru
     options = with_project(options)
     started = time.perf_counter()
     p = plan(params_file, options)
+    refuse_approved(p, options)
     lifetime.remove_orphaned_temp_folders()
     with publish.output_lock(options.output or paths.output_dir(), "kit run", shared=True):
         return execute_plan(p, options, started)
 
 
+def refuse_approved(p: Plan, options: RunOptions) -> None:
+    """ApprovedReport when publishing ``p`` would replace a version whose bytes are approved,
+    unless the options say to (``--replace-approved``)."""
+    if options.replace_approved:
+        return
+    state = approvals.approval_state(p.dest)
+    if state.approved:
+        raise ApprovedReport(paths.relative_to_root(p.dest), state.label)
+
+
 def execute_plan(p: Plan, options: RunOptions, started: float | None = None) -> RunResult:
     started = time.perf_counter() if started is None else started
+    refuse_approved(p, options)
     nb, run = build(p, options)
     files = report_files(writers.Executed(nb, Report(p.validated), run, p.project))
     publish.publish(p.dest, files)

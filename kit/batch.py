@@ -20,16 +20,17 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from kit import paths
-from kit.api import Plan, RunOptions, execute_plan, plan, with_project
+from kit.api import Plan, RunOptions, execute_plan, plan, refuse_approved, with_project
+from kit.audit import approvals, record
 from kit.content import narrative, render
-from kit.exceptions import KitError, OutputLocked, ValidationFailed, WriteError
+from kit.exceptions import ApprovedReport, KitError, OutputLocked, ValidationFailed, WriteError
 from kit.read import discover
 from kit.run import lifetime
 from kit.run.forkserver import ForkServer, swap_address
 from kit.write import publish
 
 STATUS_LABELS = {"published": "已发布", "unchanged": "未变化（未重新生成）", "failed": "失败", "invalid": "参数无效",
-                 "interrupted": "已中断（未完成）"}
+                 "interrupted": "已中断（未完成）", "refused": "已审核，未覆盖"}
 LOCK_NAME = publish.LOCK_NAME
 INDEX_NAME = "index.html"
 CUT_OFF = "批处理被中断（Ctrl-C）：此报告未完成，已发布的版本（如有）保持不变"
@@ -41,7 +42,7 @@ class Outcome:
     """What became of one parameter file in a batch (picklable, crosses processes)."""
 
     params_file: str
-    status: str  # published | unchanged | failed | invalid
+    status: str  # published | unchanged | failed | invalid | interrupted | refused (approved, not replaced)
     agency: str
     year: str
     title: str = ""
@@ -50,6 +51,7 @@ class Outcome:
     warnings: tuple[str, ...] = ()
     seconds: float = 0.0
     files: tuple[str, ...] = ()  # the report's files (not the audit record), as paths to show
+    approval: str = ""  # the sign-off state of the published version (index.html)
 
     @property
     def file_names(self) -> list[str]:
@@ -104,9 +106,19 @@ def prepare(path: Path, options: RunOptions, force: bool = False) -> Plan | Outc
         return _invalid(path, exc)
     if not force and p.unchanged():
         return Outcome(**_described(p), status="unchanged", warnings=tuple(str(w) for w in p.validated.warnings),
-                       files=tuple(paths.relative_to_root(p.dest / n) for n in p.file_names if n.startswith("report.")
-                                   and not n.endswith(".ipynb")))
+                       files=_published(p))
+    try:
+        refuse_approved(p, options)
+    except ApprovedReport as exc:
+        return Outcome(**_described(p), status="refused", message=str(exc),
+                       warnings=tuple(str(w) for w in p.validated.warnings), files=_published(p))
     return p
+
+
+def _published(p: Plan) -> tuple[str, ...]:
+    """The report's files already published for ``p`` (not the audit record), as paths to show."""
+    return tuple(paths.relative_to_root(p.dest / n) for n in record.published_files(p.project)
+                 if n.startswith("report.") and not n.endswith(".ipynb"))
 
 
 def prepare_all(files: list[Path], options: RunOptions, force: bool = False) -> tuple[list[Outcome], list[Plan]]:
@@ -123,7 +135,7 @@ def prepare_each(files: list[Path], options: RunOptions, force: bool = False) ->
     def claim(item: Plan | Outcome) -> tuple | None:
         if isinstance(item, Plan):
             return item.validated.model.agency.id, item.validated.model.year
-        return (item.agency, item.year) if item.status == "unchanged" else None
+        return (item.agency, item.year) if item.status in {"unchanged", "refused"} else None
 
     for group in discover.clashes((f, claim(item)) for f, item in prepared.items()):
         message = discover.clash_message(group)
@@ -212,9 +224,18 @@ def run_batch(root: Path | None = None, options: RunOptions | None = None, *, fo
                 if f not in ended:
                     done(f, cut_off(plans.get(f) or f))
             lifetime.remove_orphaned_temp_folders()  # the stopped workers'
-        result.outcomes = sorted((o for _, o in finished), key=lambda o: (o.agency, o.year, o.params_file))
+        result.outcomes = sorted((with_approval(output, o) for _, o in finished),
+                                 key=lambda o: (o.agency, o.year, o.params_file))
         result.index, result.index_error = write_index(output, result.outcomes)
     return result
+
+
+def with_approval(output: Path, outcome: Outcome) -> Outcome:
+    """The outcome with the sign-off state of the version published under its agency-year, if any."""
+    folder = output / outcome.agency / outcome.year
+    if record.read(folder) is None:
+        return outcome
+    return replace(outcome, approval=approvals.approval_state(folder).label)
 
 
 def cut_off(item: Plan | Path) -> Outcome:

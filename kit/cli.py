@@ -28,6 +28,8 @@ def run_options(func):
     """The options of RunOptions, shared by ``kit run`` and ``kit batch`` (same names as the library's)."""
     func = click.option("--timeout", type=int, default=600, show_default=True, metavar="SECONDS",
                         help="每个单元格的时间上限（秒）")(func)
+    func = click.option("--replace-approved", is_flag=True,
+                        help="覆盖已审核的版本（默认拒绝；新版本的状态为 审核后已变更）")(func)
     return click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
                         help="输出根目录（默认：项目的 output/）")(func)
 
@@ -41,12 +43,13 @@ def main() -> None:
 @main.command()
 @click.argument("params_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @run_options
-def run(params_file: Path, output: Path | None, timeout: int) -> None:
+def run(params_file: Path, output: Path | None, timeout: int, replace_approved: bool) -> None:
     """执行一个单位一个年度的报告：PARAMS_FILE → output/<单位>/<年度>/（发布格式由项目设置 [tool.kit] formats 决定）"""
     from kit.api import RunOptions, run_report
 
     try:
-        result = run_report(params_file, RunOptions(output=output, timeout=timeout))
+        result = run_report(params_file, RunOptions(output=output, timeout=timeout,
+                                                    replace_approved=replace_approved))
     except KitError as exc:
         _fail(exc)
     for w in result.warnings:
@@ -68,7 +71,7 @@ def run(params_file: Path, output: Path | None, timeout: int) -> None:
               help="fork：内核由预载了依赖的 fork 服务器派生（更快）；stock：每个报告标准启动内核")
 @click.option("--ahead/--no-ahead", default=True, show_default=True,
               help="fork 内核时，每个进程提前为下一个报告启动内核")
-def batch(params_dir: Path | None, output: Path | None, timeout: int, force: bool,
+def batch(params_dir: Path | None, output: Path | None, timeout: int, replace_approved: bool, force: bool,
           workers: int | None, scheduler: str | None, kernel: str, ahead: bool) -> None:
     """重新生成 PARAMS_DIR（默认：当前目录下的 params/，没有时用项目的 params/）下每个单位每个年度的报告；某个失败不影响其他。"""
     from contextlib import nullcontext
@@ -110,7 +113,8 @@ def batch(params_dir: Path | None, output: Path | None, timeout: int, force: boo
         click.echo(f"参数目录 {_show(params_dir)}")
     try:
         with (dask_executor(scheduler) if scheduler else nullcontext(None)) as executor, progress:
-            result = run_batch(params_dir, RunOptions(output=output, timeout=timeout), force=force,
+            result = run_batch(params_dir, RunOptions(output=output, timeout=timeout,
+                                                      replace_approved=replace_approved), force=force,
                                executor=executor, workers=workers, kernel=kernel, ahead=ahead, on_start=started,
                                on_outcome=report)
     except KitError as exc:
@@ -121,6 +125,7 @@ def batch(params_dir: Path | None, output: Path | None, timeout: int, force: boo
     index = f"总览 {_show(result.index)}" if result.index else f"总览未能写入：{result.index_error}"
     click.echo(f"共 {len(result.outcomes)} 个报告：已发布 {result.count('published')}，未变化 {result.count('unchanged')}，"
                f"失败 {result.count('failed')}，参数无效 {result.count('invalid')}，"
+               + (f"已审核未覆盖 {result.count('refused')}，" if result.count("refused") else "") +
                f"警告 {sum(len(o.warnings) for o in result.outcomes)}；{index}")
     for o in result.outcomes:
         if not o.ok:
@@ -276,7 +281,8 @@ def verify_cmd(report_dirs: tuple[Path, ...]) -> None:
             codes.append(exc.exit_code)
             continue
         click.echo(f"{v.report}：{VERIFY_WORDS[v.status]}")
-        for line in [*v.parts, *(f"单元格 {cid} 的输出不同" for cid in v.cells), *v.figures, *v.versions]:
+        for line in [*v.chain, *v.parts, *(f"单元格 {cid} 的输出不同" for cid in v.cells), *v.figures, *v.versions,
+                     *v.approval]:
             click.echo(f"  {line}")
         if v.inputs:
             click.echo("  与发布时相比：")
@@ -284,6 +290,24 @@ def verify_cmd(report_dirs: tuple[Path, ...]) -> None:
                 click.echo(f"    {line}")
         codes.append(v.exit_code)
     sys.exit(1 if 1 in codes else max(codes))
+
+
+@main.command()
+@click.argument("report_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--by", "by", required=True, metavar="NAME", help="审核人姓名")
+@click.option("--role", type=click.Choice(["审核", "签发"]), default="审核", show_default=True, help="审核角色")
+@click.option("--note", default="", metavar="TEXT", help="审核意见")
+def approve(report_dir: Path, by: str, role: str, note: str) -> None:
+    """审核已发布的报告 REPORT_DIR（output/<单位>/<年度>）：在 <年度>.approvals.jsonl 追加一条记录
+    （审核人、角色、UTC 时间、意见、各发布文件的 sha256、输入键、前一条记录的哈希）。"""
+    from kit.audit import approvals
+
+    try:
+        approval = approvals.approve(report_dir, by, role, note)
+    except KitError as exc:
+        _fail(exc)
+    click.echo(f"已审核 {_show(report_dir)}：{approval.summary()}，{len(approval.files)} 个文件"
+               f"（记录 {_show(approvals.log_path(report_dir))} 第 {approval.seq} 行）")
 
 
 VERIFY_WORDS = {"reproduced": "一致：由记录的输入重新生成，各文件逐字节相同（执行时间除外）",

@@ -211,3 +211,23 @@ class ProjectError(KitError):
     """The project's settings (kit.toml, or [tool.kit] in pyproject.toml) cannot be used."""
 
     exit_code = 2
+
+
+class ApprovalError(KitError):
+    """A report that cannot be approved (no published report, an unknown role, a broken log)."""
+
+    exit_code = 2
+
+
+class ApprovedReport(KitError):
+    """Publishing would replace an approved version (``--replace-approved`` allows it)."""
+
+    exit_code = 8
+
+    def __init__(self, dest: str, approved: str) -> None:
+        self.dest, self.approved = dest, approved
+        super().__init__(f"{dest} 的现行版本{approved}：不覆盖已审核的版本；确需重新发布请加 --replace-approved"
+                         "（发布后状态为 审核后已变更，需重新审核）")
+
+    def _args(self) -> tuple:
+        return (self.dest, self.approved)

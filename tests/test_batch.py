@@ -134,7 +134,7 @@ def test_second_batch_is_refused_while_one_runs(project):
 def version_key(version: Path) -> str:
     """The inputs key of one published version folder, checked whole: its three files, of one run."""
     files = sorted(p.name for p in version.iterdir())
-    assert files == ["report.html", "report.ipynb", "run.json"], (version, files)
+    assert files == ["audit.html", "report.html", "report.ipynb", "run.json"], (version, files)
     run = record.read(version)
     html = (version / "report.html").read_text(encoding="utf-8")
     assert html.rstrip().endswith("</html>")

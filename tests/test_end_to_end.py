@@ -22,7 +22,7 @@ SEED = SEED_TEXT.read_text(encoding="utf-8")
 def test_exact_files_written(seed_run):
     dest = seed_run.html.parent
     assert dest.parts[-2:] == ("ninghai-commerce", "2020")
-    assert sorted(p.name for p in dest.iterdir()) == [HTML_NAME, NOTEBOOK_NAME, RECORD_NAME]
+    assert sorted(p.name for p in dest.iterdir()) == ["audit.html", HTML_NAME, NOTEBOOK_NAME, RECORD_NAME]
     assert not failed_notebook_path(dest).exists()
     # output/<agency>/2020 is a link to the one complete version folder beside it
     assert dest.is_symlink()

@@ -50,8 +50,8 @@ def published(tmp_path_factory):
 
 
 def test_every_format_is_published_and_listed(published):
-    assert [p.name for p in published.files] == ["report.html", "report.pdf", "report.docx", "report.ipynb",
-                                                 "run.json"]
+    assert [p.name for p in published.files] == ["report.html", "report.pdf", "report.docx", "audit.html",
+                                                 "report.ipynb", "run.json"]
 
 
 def test_chromium_pdf_keeps_tables_with_their_headings(published):

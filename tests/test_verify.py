@@ -63,7 +63,7 @@ def test_record_is_typed_with_a_schema_version(original):
     assert record.from_notebook(nb) == run
     assert nb.metadata["kit"]["schema_version"] == 1
     assert json.loads((original / "run.json").read_bytes())["schema_version"] == 1
-    assert run.files == ["report.html", "report.ipynb"]
+    assert run.files == ["report.html", "audit.html", "report.ipynb"]
     assert run.params_file == "params/pingtan/2021.yaml" and run.previous_file is None
 
 
@@ -260,7 +260,7 @@ def test_pdf_dates_are_the_generation_date_with_offsets_kept():
 @pytest.mark.skipif(not any(map(shutil.which, pdf.CANDIDATES)), reason="需要 Chromium")
 def test_pdf_compared_byte_for_byte(tmp_path):
     folder = run_report(PINGTAN / "2022.yaml", RunOptions(output=tmp_path, project=project.Project(formats=("html", "pdf")))).html.parent
-    assert record.read(folder).files == ["report.html", "report.pdf", "report.ipynb"]
+    assert record.read(folder).files == ["report.html", "report.pdf", "audit.html", "report.ipynb"]
     assert run_verify(folder)[0] == 0
     data = bytearray((folder / "report.pdf").read_bytes())
     data[1000] ^= 1

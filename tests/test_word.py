@@ -216,7 +216,7 @@ def test_writer_registry():
     assert [writers.get(n).filename for n in ("html", "pdf", "docx")] == ["report.html", "report.pdf", "report.docx"]
     with pytest.raises(UnknownWriterError) as err:
         writers.get("odt")
-    assert str(err.value) == "未知的输出格式 'odt'；可用的格式：docx, html, pdf"
+    assert str(err.value) == "未知的输出格式 'odt'；可用的格式：audit, docx, html, pdf"
 
 
 @pytest.mark.slow
@@ -234,7 +234,8 @@ def test_run_and_batch_print_every_file_index_links_them_and_formats_are_in_the_
     assert result.exit_code == 0, result.output
     shown = [line.split("（")[0] for line in result.output.splitlines() if line.startswith("已发布")]
     assert [s.rsplit("/", 3)[-3:] for s in shown] == [["ninghai-commerce", "2020", "report.html"],
-                                                      ["ninghai-commerce", "2020", "report.docx"]]
+                                                      ["ninghai-commerce", "2020", "report.docx"],
+                                                      ["ninghai-commerce", "2020", "audit.html"]]
     params_dir = tmp_path / "params" / "ninghai-commerce"
     params_dir.mkdir(parents=True)
     shutil.copy(SEED_PARAMS, params_dir / "2020.yaml")

@@ -36,6 +36,7 @@ PDF_NAME = "report.pdf"
 RECORD_NAME = "run.json"
 METADATA_KEY = "kit"
 PUBLISHED = "published"
+AUDIT = "audit"  # the audit view's writer: every report has one, whatever the project's formats
 
 # Facts of the run itself, not of its inputs: a re-run from the same inputs differs in them. The git
 # commit is one: the kit's code and templates are in the inputs by their hash, so a commit that only
@@ -118,11 +119,11 @@ class Record(BaseModel):
 
 def published_files(project: Project) -> list[str]:
     """The names of the files a run publishes besides run.json, in the order they are made: one
-    file per format of the project (the page first: the others are made from it), then the
-    executed notebook."""
+    file per format of the project (the page first: the others are made from it), the audit view
+    (always), then the executed notebook."""
     from kit.write import writers
 
-    names = ["html", *(f for f in project.formats if f != "html")]
+    names = ["html", *(f for f in project.formats if f not in {"html", AUDIT}), AUDIT]
     return [*(writers.get(name).filename for name in names), NOTEBOOK_NAME]
 
 

@@ -20,7 +20,7 @@ from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
 from kit import paths
 from kit.api import INJECTED_ID, RunOptions, build, plan, report_files
-from kit.audit import inputs, provenance, record
+from kit.audit import approvals, inputs, provenance, record
 from kit.audit.differences import differing, explain, field_changes
 from kit.audit.htmltext import data_cells
 from kit.audit.record import HTML_NAME, NOTEBOOK_NAME, RECORD_NAME
@@ -53,10 +53,12 @@ class Verification:
     inputs: list[str] = field(default_factory=list)  # what changed on disk since publication
     versions: list[str] = field(default_factory=list)  # where the installed kit differs from the recorded one
     parts: list[str] = field(default_factory=list)  # each part of the record that differs: its first difference
+    chain: list[str] = field(default_factory=list)  # what is wrong with the approvals log (edited, removed, moved)
+    approval: list[str] = field(default_factory=list)  # the sign-off state: are the approved bytes the published ones
 
     @property
     def status(self) -> str:
-        if self.parts or self.cells or not self.html_identical:
+        if self.parts or self.cells or self.chain or not self.html_identical:
             return DIFFERS
         if self.versions:
             return OTHER_VERSION
@@ -71,6 +73,7 @@ def verify(report_dir: Path | str) -> Verification:
     """Rebuild the report in ``report_dir`` from the inputs its record names and compare every file."""
     folder = Path(report_dir)
     result = Verification(report=str(report_dir))
+    result.chain, result.approval = approvals.verify_lines(folder)
     published = _notebook(folder / NOTEBOOK_NAME)
     try:
         run = _recorded(folder, published)

@@ -175,7 +175,7 @@ def part_html(report, key: str) -> str:
 def index_html(outcomes) -> str:
     """``output/index.html``: every agency-year of a batch, its status, problems and links."""
     counts = {key: sum(o.status == key for o in outcomes)
-              for key in ("published", "unchanged", "failed", "invalid", "interrupted")}
+              for key in ("published", "unchanged", "failed", "invalid", "interrupted", "refused")}
     return render("index.html.j2", outcomes=outcomes, counts=counts)
 
 
