@@ -42,12 +42,13 @@ $(LAB_STAMP): requirements-lab.lock pyproject.toml
 # shows params/ and notebooks/), the master notebook open and the parameter file beside it; the
 # notebook reads that file ($$KIT_PARAMS) while its params_file is None. --allow-root only for root.
 LAB_ARGS ?=
+LAB_SPACES := $(CURDIR)/.venv-lab/workspaces
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 lab: $(LAB_STAMP)
 	.venv-lab/bin/python -m kit.lab $(PARAMS) > .venv-lab/workspace.json
-	.venv-lab/bin/jupyter lab workspaces import --LabApp.workspaces_dir=.venv-lab/workspaces .venv-lab/workspace.json
+	.venv-lab/bin/jupyter lab workspaces import --LabWorkspaceImportApp.workspaces_dir="$(LAB_SPACES)" .venv-lab/workspace.json
 	KIT_PARAMS="$(if $(filter %.yaml %.yml,$(PARAMS)),$(PARAMS),)" .venv-lab/bin/jupyter lab $(LAB_ROOT) \
-	  --ServerApp.root_dir="$(CURDIR)" --LabApp.workspaces_dir=.venv-lab/workspaces \
+	  --ServerApp.root_dir="$(CURDIR)" --LabApp.workspaces_dir="$(LAB_SPACES)" \
 	  --LabApp.default_url=/lab/workspaces/kit $(LAB_ARGS)
 
 DEV := pytest==9.2.0 hypothesis==6.170.17 selenium==4.51.0 beautifulsoup4==4.15.0 lxml==6.1.3 psutil==7.2.2

@@ -140,7 +140,7 @@ class Preview:
     def document(self) -> str:
         css = (paths.TEMPLATES_DIR / "govreport" / "report.css").read_text(encoding="utf-8")
         return (f'<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n<style>\n{css}\n</style>\n'
-                f'</head>\n<body>\n<main class="report">{self.body}</main>\n</body>\n</html>\n')
+                f'</head>\n<body>\n<main class="report">{self.body}\n</main>\n</body>\n</html>\n')
 
     def _repr_html_(self) -> str:
         return (f'<div class="kit-preview"><p>{escape(self.note())}</p>'
