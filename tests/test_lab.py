@@ -43,16 +43,24 @@ table3:
 """
 
 
-def by_hand(params_file: str, *, allow_errors: bool = False) -> nbformat.NotebookNode:
-    """The master notebook as JupyterLab runs it: its parameters cell edited, run in notebooks/."""
+def hand_notebook(params_file: str) -> nbformat.NotebookNode:
+    """The master notebook with its parameters cell edited, as the analyst edits it."""
     nb = nbformat.read(paths.master_notebook(), as_version=4)
-    for cell in nb.cells:
-        if "parameters" in cell.metadata.get("tags", []):
-            cell.source = cell.source.replace("params_file = None", f"params_file = {params_file!r}")
-    client = NotebookClient(nb, kernel_name="python3", allow_errors=allow_errors,
-                            resources={"metadata": {"path": str(paths.master_notebook().parent)}})
-    client.execute()
+    for c in nb.cells:
+        if "parameters" in c.metadata.get("tags", []):
+            c.source = c.source.replace("params_file = None", f"params_file = {params_file!r}")
     return nb
+
+
+def run_all(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """*Run All* as JupyterLab does it, in notebooks/: it stops at the first error (CellExecutionError)."""
+    NotebookClient(nb, kernel_name="python3",
+                   resources={"metadata": {"path": str(paths.master_notebook().parent)}}).execute()
+    return nb
+
+
+def by_hand(params_file: str) -> nbformat.NotebookNode:
+    return run_all(hand_notebook(params_file))
 
 
 def cell(nb: nbformat.NotebookNode, cell_id: str) -> nbformat.NotebookNode:
@@ -163,10 +171,11 @@ def test_invalid_file_stops_at_the_validation_cell_with_the_list(tmp_path):
     target = tmp_path / "test-agency" / "2022.yaml"
     target.parent.mkdir()
     target.write_text(INVALID, encoding="utf-8")
+    nb = hand_notebook(str(target))
     with pytest.raises(CellExecutionError):
-        by_hand(str(target))
-    nb = by_hand(str(target), allow_errors=True)  # to read the outputs
+        run_all(nb)
     (error,) = cell(nb, "load").outputs
+    assert [c.outputs for c in nb.cells[nb.cells.index(cell(nb, "load")) + 1:]] == [[]] * 9  # nothing ran after it
     assert error["output_type"] == "error" and error["ename"] == "ValidationFailed"
     assert error["traceback"] == [*validate_file(target).lines(), STOPPED]
     assert any(f"{target.as_posix()}:6: 错误[R1]" in line for line in error["traceback"])
