@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import copy
 import html
-import os
 import json
+import os
 import re
 import shutil
 import signal
@@ -117,8 +117,10 @@ def test_the_refusal_renders_as_the_list_of_problems(tmp_path):
         load_report(target)
     lines = refused.value._render_traceback_()
     name = target.as_posix()
-    assert lines[0].startswith(f"{name}:6: 错误[R1] table3.carry_out.natural（表三 › 四、结转下年度继续办理 › 自然人）：")
-    assert lines[1] == (f"{name}:10: 错误[R2] table3.outcomes.total.natural（表三 › 三、本年度办理结果 › （七）总计 › 自然人）："
+    assert lines[0].startswith(f"{name}:6: 错误[R1] table3.carry_out.natural"
+                               "（表三 › 四、结转下年度继续办理 › 自然人）：")
+    assert lines[1] == (f"{name}:10: 错误[R2] table3.outcomes.total.natural"
+                        "（表三 › 三、本年度办理结果 › （七）总计 › 自然人）："
                         "（七）总计应等于（一）至（六）各项办理结果之和（应为 1，实际为 2）")
     assert lines[-2:] == ["已校验 1 个文件：3 个错误，1 个警告", STOPPED]
 
@@ -133,7 +135,8 @@ def test_the_frames_mark_what_the_kit_computes():
     total_row = t3.loc["三、本年度办理结果 › （七）总计"]
     assert all(str(v).endswith("＊") for v in total_row)
     new_row = t3.iloc[0]
-    assert not str(new_row["自然人"]).endswith("＊") and str(new_row["总计"]) == f"{report.table3.loc['new', 'total']}＊"
+    assert not str(new_row["自然人"]).endswith("＊")
+    assert str(new_row["总计"]) == f"{report.table3.loc['new', 'total']}＊"
     t4 = show.marked_frame(report, "review")
     assert t4 is not None and list(t4.index) == ["行政复议", "未经复议直接起诉", "复议后起诉"]
     assert show.marked_frame(report, "problems") is None
