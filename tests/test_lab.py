@@ -153,7 +153,7 @@ def test_the_published_page_leaves_out_what_only_the_analyst_sees(seed_run, seed
 
 # --- the notebook run headlessly ----------------------------------------------------------------
 
-pytestmark_slow = pytest.mark.slow
+slow = pytest.mark.slow  # a real kernel, or a JupyterLab server
 
 
 def preview_document(nb: nbformat.NotebookNode) -> str:
@@ -169,7 +169,7 @@ def main_of(page: str) -> str:
     return main.decode_contents()
 
 
-@pytestmark_slow
+@slow
 def test_invalid_file_stops_at_the_validation_cell_with_the_list(tmp_path):
     target = tmp_path / "test-agency" / "2022.yaml"
     target.parent.mkdir()
@@ -185,7 +185,7 @@ def test_invalid_file_stops_at_the_validation_cell_with_the_list(tmp_path):
     assert not any("Traceback" in line or "File " in line for line in error["traceback"])
 
 
-@pytestmark_slow
+@slow
 def test_warnings_are_listed_and_the_run_completes():
     nb = by_hand("params/pingtan/2021.yaml")
     (listed,) = cell(nb, "load").outputs
@@ -198,7 +198,7 @@ def test_warnings_are_listed_and_the_run_completes():
     assert cell(nb, "preview").outputs  # the last cell ran
 
 
-@pytestmark_slow
+@slow
 def test_by_hand_the_outputs_are_kit_runs_cell_for_cell(seed_run, seed_html):
     nb = by_hand("params/ninghai-commerce/2020.yaml")
     record = nbformat.read(seed_run.notebook, as_version=4)
@@ -237,7 +237,7 @@ def test_the_workspace_opens_the_notebook_and_the_parameter_file():
 LAB = ROOT / ".venv-lab" / "bin" / "jupyter"
 
 
-@pytestmark_slow
+@slow
 def test_make_lab_serves_the_project_root_with_both_files_open():
     if not LAB.exists():
         subprocess.run(["make", ".venv-lab/.installed"], cwd=ROOT, check=True)
