@@ -1,7 +1,10 @@
 """What the master notebook displays: one HTML fragment per report section.
 
 A :class:`Fragment` has an HTML representation (what the published page shows)
-and a plain-text one (what a reviewer reading the raw notebook sees).
+and a plain-text one (what a reviewer reading the raw notebook sees). For the analyst
+the notebook also shows what the page does not: the validation list (:func:`validation`),
+the frames behind the tables with the computed figures marked (:func:`figures`, outputs
+tagged ``analyst-only``) and the page's preview (:func:`preview`, in a cell the export removes).
 """
 
 from __future__ import annotations

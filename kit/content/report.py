@@ -113,11 +113,11 @@ def load_report(params_file: str | Path | None, data: dict[str, Any] | None = No
     Raises :class:`~kit.exceptions.ValidationFailed` (shown in the notebook as the list of
     problems, without a traceback) when the file has errors.
     """
-    path = paths.input_path(params_file if params_file is not None else lab_params())
-    validated = _validated_file(path, data, previous)
+    name = str(params_file if params_file is not None else lab_params())
+    validated = _validated_file(paths.input_path(name), data, previous)
     if validated is None:
         prev = validate_data(previous, previous_file_name or "previous") if previous is not None else None
-        validated = validate_data(data or {}, str(params_file), previous=prev)
+        validated = validate_data(data or {}, name, previous=prev)
     validated.raise_for_errors()
     return Report(validated)
 
