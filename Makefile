@@ -10,7 +10,7 @@ PARAMS := params
 help:
 	@echo "make reports  - set up .venv from requirements.lock and regenerate every report under $(PARAMS)/"
 	@echo "make test     - same set-up, then the whole test suite"
-	@echo "make lab      - open the master notebook in JupyterLab"
+	@echo "make lab      - open the master notebook in JupyterLab (PARAMS=params/<agency>/<year>.yaml: and that file)"
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,8 +38,18 @@ $(LAB_STAMP): requirements-lab.lock pyproject.toml
 	.venv-lab/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $(LAB_STAMP)
 
+# make lab [PARAMS=params/<agency>/<year>.yaml]: JupyterLab rooted at the project (its file browser
+# shows params/ and notebooks/), the master notebook open and the parameter file beside it; the
+# notebook reads that file ($$KIT_PARAMS) while its params_file is None. --allow-root only for root.
+LAB_ARGS ?=
+LAB_SPACES := $(CURDIR)/.venv-lab/workspaces
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 lab: $(LAB_STAMP)
-	.venv-lab/bin/jupyter lab notebooks/report.ipynb
+	.venv-lab/bin/python -m kit.lab $(PARAMS) > .venv-lab/workspace.json
+	.venv-lab/bin/jupyter lab workspaces import --LabWorkspaceImportApp.workspaces_dir="$(LAB_SPACES)" .venv-lab/workspace.json
+	KIT_PARAMS="$(if $(filter %.yaml %.yml,$(PARAMS)),$(PARAMS),)" .venv-lab/bin/jupyter lab $(LAB_ROOT) \
+	  --ServerApp.root_dir="$(CURDIR)" --LabApp.workspaces_dir="$(LAB_SPACES)" \
+	  --LabApp.default_url=/lab/workspaces/kit $(LAB_ARGS)
 
 DEV := pytest==9.2.0 hypothesis==6.170.17 selenium==4.51.0 beautifulsoup4==4.15.0 lxml==6.1.3 psutil==7.2.2
 

@@ -91,7 +91,7 @@ def with_project(options: RunOptions | None) -> RunOptions:
 def plan(params_file: Path | str, options: RunOptions | None = None) -> Plan:
     """Read and validate the parameter file; raise ValidationFailed on any error."""
     options = with_project(options)
-    params_file = Path(params_file)
+    params_file = paths.input_path(params_file)
     validated = validate_file(params_file)
     validated.raise_for_errors()
     model = validated.model

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from kit import cli_zh, paths
-from kit.exceptions import KitError, ParamsError
+from kit.exceptions import KitError, ParamsError, checked_summary
 
 cli_zh.install()  # click's own words in Chinese, before the commands below are declared
 
@@ -162,8 +162,7 @@ def validate(paths_: tuple[Path, ...]) -> None:
         click.echo(f"错误 {clash_message(group)}", err=True)
     n_err = checked.n_errors
     n_ack = sum(len(r.acknowledged) for r in checked.results.values() if not isinstance(r, ParamsError))
-    acknowledged = f"，{n_ack} 处已确认的差异" if n_ack else ""
-    click.echo(f"已校验 {len(files)} 个文件：{n_err} 个错误，{checked.n_warnings} 个警告{acknowledged}")
+    click.echo(checked_summary(len(files), n_err, checked.n_warnings, n_ack))
     if n_err:
         sys.exit(3)
 

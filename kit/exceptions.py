@@ -46,10 +46,21 @@ class Problem:
         return text
 
 
+def checked_summary(files: int, errors: int, warnings: int, acknowledged: int = 0) -> str:
+    """The last line of ``kit validate`` (and of the notebook's validation list)."""
+    noted = f"，{acknowledged} 处已确认的差异" if acknowledged else ""
+    return f"已校验 {files} 个文件：{errors} 个错误，{warnings} 个警告{noted}"
+
+
 class HasProblems:
     """Errors and warnings among ``self.problems`` (a validation result, a refused file)."""
 
     problems: list[Problem]
+
+    def lines(self) -> list[str]:
+        """Every problem as ``kit validate`` prints it (relative to the project root), then its summary line."""
+        return [str(p) for p in self.problems] + [
+            checked_summary(1, len(self.errors), len(self.warnings), len(self.acknowledged))]
 
     @property
     def errors(self) -> list[Problem]:
@@ -112,6 +123,9 @@ class ParamsError(KitError):
         return (self.file, self.message, self.line, self.column)
 
 
+STOPPED = "报告在此停止：请改正参数文件中的错误，再运行全部单元格（Restart and Run All）"
+
+
 class ValidationFailed(HasProblems, KitError):
     """A parameter file that breaks the schema or the format's rules."""
 
@@ -124,6 +138,10 @@ class ValidationFailed(HasProblems, KitError):
 
     def _args(self) -> tuple:
         return (self.file, self.problems)
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows instead of a traceback (the notebook's validation cell): the list."""
+        return [*self.lines(), STOPPED]
 
 
 class ExecutionError(KitError):

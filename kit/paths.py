@@ -45,6 +45,17 @@ def shown(path: Path | str) -> str:
         return path.as_posix()
 
 
+def input_path(path: Path | str) -> Path:
+    """A file the user names: as given when it exists from the working directory (or is absolute),
+    else relative to the project root when it exists there, so ``params/…`` works from the project
+    root and from ``notebooks/`` (the notebook's folder) alike."""
+    path = Path(path)
+    if path.is_absolute() or path.exists():
+        return path
+    rooted = project_root() / path
+    return rooted if rooted.exists() else path
+
+
 def output_dir() -> Path:
     return project_root() / "output"
 

@@ -40,8 +40,8 @@ def test_invalid_file_is_refused_before_any_kernel(agency_dir, tmp_path):
 @pytest.mark.parametrize(
     ("cell", "message", "timeout"),
     [
-        # the master notebook's last cell is the 落款's: the appended one is the 12th
-        ("raise ValueError('坏了')", "第 12 个单元格出错：ValueError: 坏了", 60),
+        # the master notebook's last cell is the preview: the appended one is the 13th
+        ("raise ValueError('坏了')", "第 13 个单元格出错：ValueError: 坏了", 60),
         ("import os\nos._exit(1)", "内核意外退出（DeadKernelError）", 60),
         ("import sys\nprint('内部错误', file=sys.stderr)", "执行时向 stderr 输出：内部错误", 60),
         ("import time\ntime.sleep(30)", "单元格执行超时（上限 2 秒）", 2),

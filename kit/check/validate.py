@@ -292,9 +292,10 @@ def validate_file(path: Path | str, *, with_previous: bool = True) -> Validated:
     Raises :class:`ParamsError` only when the file can't be read as YAML at all, or, should
     the kit itself fail on it, naming that failure: one file never ends a caller in a traceback.
     """
-    name = paths.relative_to_root(Path(path))
+    path = paths.input_path(path)
+    name = paths.relative_to_root(path)
     try:
-        return _validate_file(Path(path), name, with_previous)
+        return _validate_file(path, name, with_previous)
     except KitError:
         raise
     except Exception as exc:  # the kit's own defect: this file is refused, the caller goes on
