@@ -101,10 +101,11 @@ def test_run_and_batch_say_the_previous_year_is_invalid_and_still_publish(projec
     assert "本年度我单位共收到政府信息公开申请2件（其中自然人2件，法人或其他组织0件），上年结转1件；" in html
     assert "较上年" not in html and "上年为" not in html and "与上年持平" not in html
     result = CliRunner().invoke(cli.main, ["batch", "--output", "out", "--force"])
-    assert lines(result)[1:6] == ["参数无效 params/test-agency/2021.yaml", lines(result)[2],
-                                  "    out/test-agency/2022/report.html", f"    {M1}", f"    {X0}"]
+    assert lines(result)[1:7] == ["参数无效 params/test-agency/2021.yaml", lines(result)[2],
+                                  "    out/test-agency/2022/report.html", "    out/test-agency/2022/audit.html",
+                                  f"    {M1}", f"    {X0}"]
     assert lines(result)[2].startswith("已发布 params/test-agency/2022.yaml（")
-    assert lines(result)[6] == "共 2 个报告：已发布 1，未变化 0，失败 0，参数无效 1，警告 2；总览 out/index.html"
+    assert lines(result)[7] == "共 2 个报告：已发布 1，未变化 0，失败 0，参数无效 1，警告 2；总览 out/index.html"
 
 
 def test_click_speaks_chinese():

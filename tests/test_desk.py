@@ -53,7 +53,7 @@ def test_every_report_has_an_audit_view_with_every_value_rule_and_provenance(out
                                                                 "pingtan/2022"]
     for folder in folders:
         run = record.read(folder)
-        assert run is not None and run.files[-1] == "audit.html"
+        assert run is not None and run.files[-2:] == ["audit.html", "report.ipynb"]
         page = (folder / "audit.html").read_text(encoding="utf-8")
         injected = json.loads((folder / "report.ipynb").read_text())["metadata"]["papermill"]["parameters"]
         model = type(load_report(PARAMS / run.params_file.split("/", 1)[1]).model)
