@@ -417,7 +417,7 @@ def test_disk_full_mid_batch_then_room_again(tmp_path):
     kit = f"{sys.executable} -m kit.cli batch --workers 1"
     logs = tmp_path / "logs"
     logs.mkdir()
-    script = (f"set -e; mount -t tmpfs -o size=200k tmpfs {out}; "  # room for one report, not two
+    script = (f"set -e; mount -t tmpfs -o size=400k tmpfs {out}; "  # room for one report (~270 KB), not two
               f"{kit} >{logs}/1.out 2>{logs}/1.err || echo $? >{logs}/1.rc; "
               f"find {out} -name '.20*' -printf '%P\\n' >{logs}/1.versions; "
               f"mount -o remount,size=64m {out}; "
