@@ -143,9 +143,12 @@ def test_a_record_forged_with_the_kits_own_functions_from_other_figures(tmp_path
     assert code == 1 and lines[0] == f"{folder}：不一致"
     assert lines[1].startswith("  report.html：第 108 行：记录 <p>本年度行政规范性文件制发69件、废止3件，现行有效665件；"
                                "行政许可处理决定2294件；")
-    assert lines[2] == ("  report.ipynb：元数据 papermill.parameters 的参数 params.table2.licensing.decisions"
+    assert lines[2].startswith('  audit.html：第 176 行：记录 <tr><td class="path">table2.licensing.decisions</td>')
+    assert lines[3] == ("  report.ipynb：元数据 papermill.parameters 的参数 params.table2.licensing.decisions"
                         f"（{label}）：记录 2294，重算 2293")
-    assert lines[3:] == ["  单元格 proactive 的输出不同", f"  {label}：发布 2294，重算 2293"]
+    # the cells that show the figure: the validation list, 二's part, the page preview
+    assert lines[4:] == ["  单元格 load 的输出不同", "  单元格 proactive 的输出不同", "  单元格 preview 的输出不同",
+                         f"  {label}：发布 2294，重算 2293"]
 
 
 @pytest.mark.slow
