@@ -15,7 +15,7 @@ from kit.api import RunOptions, run_report
 from kit.audit.diff import diff
 from kit.audit.inputs import sha256_file
 from kit.audit.verify import verify
-from tests.conftest import ROOT, SEED_PARAMS
+from tests.helpers import ROOT, SEED_PARAMS
 
 pytestmark = pytest.mark.slow
 PINGTAN = ROOT / "params" / "pingtan"

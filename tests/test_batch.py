@@ -19,7 +19,7 @@ from kit import cli
 from kit.api import RunOptions
 from kit.audit import record
 from kit.batch import BatchLocked, batch_lock, run_batch
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -7,8 +7,8 @@ import re
 from kit.check.validate import validate_data
 from kit.content import charts
 from kit.content.report import Report, load_report
-from tests.conftest import ROOT, SEED_PARAMS
 from tests.factories import minimal
+from tests.helpers import ROOT, SEED_PARAMS
 
 PINGTAN_2022 = ROOT / "params" / "pingtan" / "2022.yaml"
 

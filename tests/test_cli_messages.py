@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from kit import cli
-from tests.conftest import ROOT
 from tests.factories import PROBLEMS
+from tests.helpers import ROOT
 
 LAST = ("year: 2021\nagency: {id: test-agency, name: 测试局, kind: department}\n"
         "overview: {proactive: {total: 3}}\ntable3: {new: {natural: -2}}\n" f"problems: {PROBLEMS}\n")

@@ -11,8 +11,7 @@ from bs4 import BeautifulSoup
 from kit.api import HTML_NAME, NOTEBOOK_NAME, failed_notebook_path
 from kit.audit.record import RECORD_NAME
 from kit.read.params import read
-from tests.conftest import SEED_PARAMS, SEED_TEXT
-from tests.helpers import all_labels, seed_table_cells, skeleton_grids, table_grids, text_of
+from tests.helpers import SEED_PARAMS, SEED_TEXT, all_labels, seed_table_cells, skeleton_grids, table_grids, text_of
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ import pytest
 
 from kit.api import RunOptions, failed_notebook_path, run_report
 from kit.exceptions import ExecutionError, ValidationFailed
-from tests.conftest import SEED_PARAMS
+from tests.helpers import SEED_PARAMS
 
 
 def snapshot(root):

@@ -32,7 +32,7 @@ from kit.run import lifetime
 from kit.run.forkserver import ForkServer
 from kit.run.kernel import IPCKernelManager
 from kit.write import publish
-from tests.conftest import SEED_PARAMS
+from tests.helpers import SEED_PARAMS
 from tests.test_batch import SEED, make_project, published_state, write_params
 
 TAG = "KIT_TEST_BATCH"

@@ -5,8 +5,8 @@ import pytest
 from kit.check.validate import validate_data
 from kit.content import narrative, tables
 from kit.content.report import Report, build_parts, load_report
-from tests.conftest import SEED_PARAMS
 from tests.factories import balanced_2021, minimal
+from tests.helpers import SEED_PARAMS
 
 
 @pytest.mark.parametrize(("n", "text"), [(1, "一"), (6, "六"), (7, "七"), (10, "十"), (12, "十二"), (20, "二十"),
@@ -138,7 +138,7 @@ def test_year_over_year_change(now, before, unit, text):
 
 
 def test_year_over_year_in_the_2022_report():
-    from tests.conftest import ROOT
+    from tests.helpers import ROOT
 
     r = load_report(ROOT / "params" / "pingtan" / "2022.yaml")
     assert r.previous is not None

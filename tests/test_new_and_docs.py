@@ -10,8 +10,8 @@ from kit.check.validate import validate_file
 from kit.read import params
 from kit.read.new import NewFileError, new_params
 from kit.spec.schema_doc import reference
-from tests.conftest import ROOT
 from tests.factories import PROBLEMS, balanced_2021
+from tests.helpers import ROOT
 
 
 def test_docs_params_md_is_current():

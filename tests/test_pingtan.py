@@ -11,8 +11,7 @@ from bs4 import BeautifulSoup
 from kit.api import RunOptions, run_report
 from kit.check.validate import validate_file
 from kit.content.tables import format_value
-from tests.conftest import ROOT, SHARED
-from tests.helpers import all_labels, skeleton_grids, table_grids, text_of
+from tests.helpers import ROOT, SHARED, all_labels, skeleton_grids, table_grids, text_of
 
 PARAMS = ROOT / "params" / "pingtan"
 

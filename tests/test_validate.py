@@ -8,8 +8,8 @@ import pytest
 
 from kit.check.validate import validate_data, validate_file
 from kit.exceptions import ValidationFailed
-from tests.conftest import SEED_PARAMS
 from tests.factories import PROBLEMS, balanced_2021, minimal
+from tests.helpers import SEED_PARAMS
 
 F = "params/test-agency/2022.yaml"
 

@@ -17,8 +17,7 @@ from kit.content import render
 from kit.content.report import load_report
 from kit.exceptions import ProjectError, UnknownWriterError
 from kit.write import word, writers
-from tests.conftest import ROOT, SEED_PARAMS
-from tests.helpers import docx_grids, table_grids
+from tests.helpers import ROOT, SEED_PARAMS, docx_grids, table_grids
 
 PINGTAN = ROOT / "params" / "pingtan" / "2022.yaml"
 

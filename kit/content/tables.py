@@ -97,10 +97,7 @@ def rounded_difference(now: Any, before: Any) -> Any:
 
 def format_value(value: Any, suffix: str = "") -> str:
     """A cell as printed: integers plainly, money without trailing zeros, zeros as 0."""
-    if isinstance(value, Decimal):
-        text = format(value.normalize(), "f") if value else "0"
-    else:
-        text = str(int(value))
+    text = (format(value.normalize(), "f") if value else "0") if isinstance(value, Decimal) else str(int(value))
     return text + suffix
 
 
