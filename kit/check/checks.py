@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from pydantic import BaseModel
-
 from kit.check import textcheck
 from kit.content import tables
 from kit.exceptions import Problem
 from kit.spec import formats
 from kit.spec.formats import FormatSpec
-from kit.spec.model import label_for, spec_of
+from kit.spec.model import ReportParams, label_for, spec_of
 
 COLUMN_LABELS = dict(formats.TABLE3_COLUMNS) | {tables.TOTAL: formats.TOTAL_LABEL}
 
@@ -23,7 +21,7 @@ COLUMN_LABELS = dict(formats.TABLE3_COLUMNS) | {tables.TOTAL: formats.TOTAL_LABE
 class Context:
     """What the rules look at: the model, its spec, the file name, last year's model."""
 
-    def __init__(self, params: BaseModel, spec: FormatSpec, file: str, previous: BaseModel | None = None,
+    def __init__(self, params: ReportParams, spec: FormatSpec, file: str, previous: ReportParams | None = None,
                  lines: Callable[[tuple], int | None] | None = None) -> None:
         self.params, self.spec, self.file, self.previous = params, spec, file, previous
         self.t3 = tables.table3_frame(params, spec)
@@ -105,8 +103,8 @@ def r4_table4_totals(ctx: Context) -> Iterator[Problem]:
     for key, _ in formats.TABLE4_GROUPS:
         typed = getattr(ctx.params.table4, key).total
         if typed is not None and typed != int(t4.loc[key, tables.TOTAL]):
-            yield ctx.problem("R4", ("table4", key, "total"),
-                              "总计应等于结果维持、结果纠正、其他结果、尚未审结之和", int(t4.loc[key, tables.TOTAL]), typed)
+            yield ctx.problem("R4", ("table4", key, "total"), "总计应等于结果维持、结果纠正、其他结果、尚未审结之和",
+                              int(t4.loc[key, tables.TOTAL]), typed)
 
 
 def p1_proactive_total(ctx: Context) -> Iterator[Problem]:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from kit.content import tables
 from kit.exceptions import Problem
+from kit.spec.model import ReportParams
 
 _ROUNDS = 3  # dropping a part rarely uncovers new errors; give up after a few rounds
 
@@ -49,8 +49,8 @@ def _tainted(err: dict) -> tuple:
     return loc[:-1] if err["type"] == "extra_forbidden" and cut == len(err["loc"]) else loc
 
 
-def salvage(model_cls: type[BaseModel], data: dict[str, Any],
-            errors: list[dict]) -> tuple[BaseModel | None, list[tuple]]:
+def salvage(model_cls: type[ReportParams], data: dict[str, Any],
+            errors: list[dict]) -> tuple[ReportParams | None, list[tuple]]:
     """The model of ``data`` without the parts that failed, and those parts; None when a
     required field failed (nothing sensible is left to check)."""
     data, tainted = copy.deepcopy(data), []

@@ -17,8 +17,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from pydantic import BaseModel
-
 from kit.check.textfigures import (
     DECISION_UNITS,
     DOC_UNITS,
@@ -35,7 +33,7 @@ from kit.check.textfigures import (
     table3_target,
     table4_target,
 )
-from kit.spec.model import spec_of
+from kit.spec.model import ReportParams, spec_of
 
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９．％", "0123456789.%")
 _BREAKS = re.compile(r"\n\s*\n|\n(?=\s*(?:[-*+]\s|\d+[.、)]\s|#))")
@@ -177,7 +175,7 @@ def _nearest(prefix: str, allowed: set[str] | None = None) -> tuple[str, re.Matc
 class Sentence:
     """What a sentence has named so far: the 表三 row, 表四 group, 表二 row and figure last stated."""
 
-    params: BaseModel
+    params: ReportParams
     row: str | None = None
     t4: str | None = None
     t2: str | None = None

@@ -24,7 +24,7 @@ from kit.read import base, discover
 from kit.read.base import Loaded
 from kit.spec import formats
 from kit.spec.formats import FormatSpec
-from kit.spec.model import field_at, label_for, schema_for, unit_at
+from kit.spec.model import ReportParams, field_at, label_for, schema_for, unit_at
 
 _LEADING_ZERO = re.compile(r"^[-+]?0[0-9_]+$|^0[xXoObB]")
 # What forms copied from elsewhere carry in a cell where nothing happened.
@@ -43,7 +43,7 @@ class Validated(HasProblems):
 
     file: str
     data: dict[str, Any]
-    model: BaseModel | None
+    model: ReportParams | None
     spec: FormatSpec | None
     problems: list[Problem] = field(default_factory=list)
     previous: Validated | None = None
@@ -335,7 +335,8 @@ def previous_invalid(file: str, prev_path: Path, previous: Validated | None,
         count = len(previous.errors)
     more = "；……" if count > len(first) else ""
     return Problem("X0", "warning", file, "", "",
-                   f"上年参数文件 {paths.relative_to_root(prev_path)} 无效，有 {count} 个错误（{'；'.join(first)}{more}）："
+                   f"上年参数文件 {paths.relative_to_root(prev_path)} 无效，"
+                   f"有 {count} 个错误（{'；'.join(first)}{more}）："
                    "本报告不做跨年度检查（X1、X2），也不写与上年的比较")
 
 

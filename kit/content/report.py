@@ -8,14 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel
 
 from kit.check.validate import Validated, previous_file, validate_data
 from kit.content import narrative, tables
 from kit.read import base
 from kit.spec import formats
 from kit.spec.formats import FormatSpec
-from kit.spec.model import ExtraSection, spec_of
+from kit.spec.model import ExtraSection, ReportParams, spec_of
 
 
 @dataclass(frozen=True)
@@ -32,7 +31,7 @@ class Part:
         return f"{self.number}、{self.title}"
 
 
-def build_parts(model: BaseModel) -> list[Part]:
+def build_parts(model: ReportParams) -> list[Part]:
     """The six mandated parts with the agency's extra sections placed and all renumbered."""
     order: list[tuple[str, str, ExtraSection | None]] = []
     for key, title in formats.SECTION_TITLES:
@@ -51,10 +50,10 @@ class Report:
     def __init__(self, validated: Validated) -> None:
         validated.raise_for_errors()
         self.validated = validated
-        self.model: BaseModel = validated.model
+        self.model: ReportParams = validated.model
         self.spec: FormatSpec = spec_of(self.model)
         prev = validated.previous
-        self.previous: BaseModel | None = prev.model if prev is not None and prev.ok else None
+        self.previous: ReportParams | None = prev.model if prev is not None and prev.ok else None
 
     @property
     def title(self) -> str:

@@ -9,18 +9,17 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel
 
 from kit.spec import formats
 from kit.spec.formats import FormatSpec
-from kit.spec.model import APPROXIMATE
+from kit.spec.model import APPROXIMATE, ReportParams
 
 COLUMN_KEYS = [k for k, _ in formats.TABLE3_COLUMNS]
 RESULT_KEYS = [k for k, _ in formats.TABLE4_RESULTS]
 TOTAL = "total"
 
 
-def get_path(model: BaseModel, path: tuple[str, ...]) -> Any:
+def get_path(model: ReportParams, path: tuple[str, ...]) -> Any:
     """The value at a key path of a model (``("outcomes", "refused", "state_secret")``)."""
     node: Any = model
     for key in path:
@@ -28,7 +27,7 @@ def get_path(model: BaseModel, path: tuple[str, ...]) -> Any:
     return node
 
 
-def table2_frame(params: BaseModel, spec: FormatSpec) -> pd.DataFrame:
+def table2_frame(params: ReportParams, spec: FormatSpec) -> pd.DataFrame:
     """表二 in long form: one row per cell, in print order (caption, item, column, value)."""
     records = []
     for block in spec.table2:
@@ -49,7 +48,7 @@ def table2_frame(params: BaseModel, spec: FormatSpec) -> pd.DataFrame:
     return pd.DataFrame.from_records(records)
 
 
-def table3_frame(params: BaseModel, spec: FormatSpec) -> pd.DataFrame:
+def table3_frame(params: ReportParams, spec: FormatSpec) -> pd.DataFrame:
     """表三: one row per printed row (keyed by path), applicant columns plus computed 总计.
 
     The （七）总计 row is the sum of the outcome rows; the 总计 column the sum of the six
@@ -69,7 +68,7 @@ def table3_frame(params: BaseModel, spec: FormatSpec) -> pd.DataFrame:
     return frame.astype("int64")
 
 
-def table4_frame(params: BaseModel) -> pd.DataFrame:
+def table4_frame(params: ReportParams) -> pd.DataFrame:
     """表四: one row per group (行政复议, 未经复议直接起诉, 复议后起诉), 总计 computed."""
     data = {key: [getattr(getattr(params.table4, key), k) for k in RESULT_KEYS] for key, _ in formats.TABLE4_GROUPS}
     frame = pd.DataFrame.from_dict(data, orient="index", columns=RESULT_KEYS, dtype="int64")
@@ -107,7 +106,7 @@ def approximate_base(figure: str) -> int:
     return int(Decimal(number) * (10000 if wan else 1))
 
 
-def proactive_total(params: BaseModel) -> int:
+def proactive_total(params: ReportParams) -> int:
     """主动公开信息总条数: the sum of the categories, or the typed total when none are listed
     (for an approximate total, the figure it starts from)."""
     proactive = params.overview.proactive
@@ -117,7 +116,7 @@ def proactive_total(params: BaseModel) -> int:
     return sum(c.count for c in proactive.categories)
 
 
-def proactive_figure(params: BaseModel) -> str | None:
+def proactive_figure(params: ReportParams) -> str | None:
     """主动公开信息总条数 as printed: an approximate total as written, else the exact total;
     None when neither a total nor categories are given."""
     proactive = params.overview.proactive

@@ -80,7 +80,8 @@ def _describe(annotation: Any, metadata: list[Any]) -> tuple[str, type[BaseModel
 def walk(model: type[BaseModel], prefix: tuple[str, ...] = (), labels: tuple[str, ...] = ()) -> Iterator[FieldDoc]:
     """Every field of ``model``, depth first, in declaration order."""
     for name, info in model.model_fields.items():
-        text, sub, is_list = _describe(info.annotation, [*info.metadata, *([info.description] if info.description else [])])
+        metadata = [*info.metadata, *([info.description] if info.description else [])]
+        text, sub, is_list = _describe(info.annotation, metadata)
         default = None if info.default is PydanticUndefined else info.default
         title = info.title or ""
         path_labels = (*labels, *title.split(" › ")) if title else labels
