@@ -85,7 +85,7 @@ def batch(params_dir: Path | None, output: Path | None, timeout: int, force: boo
     )
 
     from kit.api import RunOptions
-    from kit.batch import dask_executor, run_batch
+    from kit.batch import Outcome, dask_executor, run_batch
 
     console = Console(stderr=True)
     progress = Progress(TextColumn("报告"), BarColumn(), MofNCompleteColumn(), TextColumn("失败 {task.fields[failed]}"),
@@ -97,7 +97,7 @@ def batch(params_dir: Path | None, output: Path | None, timeout: int, force: boo
     def started(total: int) -> None:
         progress.update(task, total=total)
 
-    def report(o) -> None:
+    def report(o: Outcome) -> None:
         nonlocal failed
         failed += not o.ok
         progress.update(task, advance=1, failed=failed)

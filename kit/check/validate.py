@@ -57,6 +57,12 @@ class Validated(HasProblems):
         if self.errors:
             raise ValidationFailed(self.file, self.problems)
 
+    def valid_model(self) -> ReportParams:
+        """The model of a file without errors; ValidationFailed (its problems) otherwise."""
+        if self.errors or self.model is None:
+            raise ValidationFailed(self.file, self.problems)
+        return self.model
+
 
 def _describe(value: Any) -> str:
     if isinstance(value, str):

@@ -155,17 +155,14 @@ def _row_model(name: str, columns: tuple[tuple[str, str, Any], ...], total: bool
 
 Table3Row = _row_model("Table3Row", tuple((k, lab, Count) for k, lab in formats.TABLE3_COLUMNS), True)
 Table4Group = _row_model("Table4Group", tuple((k, lab, Count) for k, lab in formats.TABLE4_RESULTS), True)
-Table4 = create_model(
-    "Table4",
-    __base__=Strict,
-    **{
-        key: (
-            Annotated[Table4Group, Field(title=label if key == "review" else f"{formats.TABLE4_LITIGATION} › {label}")],
-            Table4Group(),
-        )
-        for key, label in formats.TABLE4_GROUPS
-    },
-)
+_TABLE4_FIELDS: dict[str, Any] = {
+    key: (
+        Annotated[Table4Group, Field(title=label if key == "review" else f"{formats.TABLE4_LITIGATION} › {label}")],
+        Table4Group(),
+    )
+    for key, label in formats.TABLE4_GROUPS
+}
+Table4 = create_model("Table4", __base__=Strict, **_TABLE4_FIELDS)
 
 
 def _table2_model(spec: FormatSpec) -> type[BaseModel]:
@@ -243,20 +240,23 @@ class ProcessingFee(_Opening):
     processing_fee: Annotated[Yuan, Field(title="本年收取的信息处理费（单位：元）")] = Decimal(0)
 
 
+class _WithProcessingFee(ReportParams, ProcessingFee):
+    """The base of the 2021 model: its fee between the common fields (_Opening … _Closing)."""
+
+
 @cache
 def schema_for(version: str) -> type[ReportParams]:
     """The parameter-file model of one format version."""
     spec = formats.get(version)
-    bases: tuple[type[BaseModel], ...] = (ReportParams, ProcessingFee) if version == "2021" else (ReportParams,)
+    base: type[ReportParams] = _WithProcessingFee if version == "2021" else ReportParams
     table2, table3 = _table2_model(spec), _table3_model(spec)
-    model: type[ReportParams] = create_model(
-        f"Params_{version}",
-        __base__=bases,
-        format=(Annotated[Literal[version] | None, Field(title="报告格式版本（可不填，由年度决定）")], None),
-        table2=(Annotated[table2, Field(title="表二")], table2()),
-        table3=(Annotated[table3, Field(title="表三")], table3()),
-        table4=(Annotated[Table4, Field(title="表四")], Table4()),
-    )
+    fields: dict[str, Any] = {  # narrowing the base's fields: each keeps its place
+        "format": (Annotated[Literal[version] | None, Field(title="报告格式版本（可不填，由年度决定）")], None),
+        "table2": (Annotated[table2, Field(title="表二")], table2()),
+        "table3": (Annotated[table3, Field(title="表三")], table3()),
+        "table4": (Annotated[Table4, Field(title="表四")], Table4()),
+    }
+    model: type[ReportParams] = create_model(f"Params_{version}", __base__=base, **fields)
     model.format_spec = spec
     return model
 

@@ -20,6 +20,8 @@ from pydantic_core import PydanticUndefined
 from kit.spec import formats
 from kit.spec.model import MAX_FIGURE, schema_for
 
+ModelClass = type[BaseModel]  # named outside FieldDoc, whose field ``type`` shadows the builtin
+
 
 @dataclass(frozen=True)
 class FieldDoc:
@@ -29,7 +31,7 @@ class FieldDoc:
     type: str
     default: Any
     required: bool
-    model: type[BaseModel] | None  # set for a nested mapping
+    model: ModelClass | None  # set for a nested mapping
     is_list: bool
 
     @property
