@@ -35,7 +35,7 @@ from kit.check.textfigures import (
 from kit.check.textread import Claim, Sentence, classify, mentions, sentences
 from kit.content import tables
 from kit.exceptions import Problem
-from kit.spec.model import ReportParams
+from kit.spec.model import ProcessingFee, ReportParams
 
 if TYPE_CHECKING:
     from kit.check.checks import Context
@@ -249,7 +249,7 @@ def statements(sentence: str, params: ReportParams) -> Iterator[tuple[str, Targe
         if target.value(params):
             yield m.group(0), target, f"{target.label}为{target.value(params)}"
     m = _NO_FEE.search(sentence)
-    if m is not None and "processing_fee" in type(params).model_fields and params.processing_fee:
+    if m is not None and isinstance(params, ProcessingFee) and params.processing_fee:
         target = processing_fee_target()
         yield m.group(0), target, f"{target.label}为{_show(params.processing_fee)}"
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from kit.content import tables
 from kit.spec import formats
-from kit.spec.model import ReportParams, label_for, spec_of
+from kit.spec.model import ProcessingFee, ReportParams, label_for, spec_of
 
 Value = int | Decimal
 
@@ -130,5 +130,9 @@ def category_target(index: int, name: str) -> Target:
                   lambda p: p.overview.proactive.categories[index].count, frozenset("条"))
 
 
+def _processing_fee(params: ReportParams) -> Value | None:
+    return params.processing_fee if isinstance(params, ProcessingFee) else None  # a 2021-format field
+
+
 def processing_fee_target() -> Target:
-    return Target("processing_fee", "本年收取的信息处理费（元）", lambda p: p.processing_fee, MONEY_UNITS, unit="元")
+    return Target("processing_fee", "本年收取的信息处理费（元）", _processing_fee, MONEY_UNITS, unit="元")

@@ -9,7 +9,7 @@ import pandas as pd
 
 from kit.content import tables
 from kit.spec import formats
-from kit.spec.model import Contact, ReportParams
+from kit.spec.model import Contact, ProcessingFee, ReportParams
 
 LEGAL_BASIS = "《中华人民共和国政府信息公开条例》"
 _DIGITS = "零一二三四五六七八九"
@@ -233,7 +233,7 @@ def proactive_table(params: ReportParams, frame: pd.DataFrame, version: str,
     return "本年度" + "；".join(clauses) + "。"
 
 
-def processing_fee(params: ReportParams) -> str:
+def processing_fee(params: ProcessingFee) -> str:
     """2021 format, part 六: the 信息处理费 line, stated even when nothing was collected."""
     fee = params.processing_fee
     me = params.agency.self_name
