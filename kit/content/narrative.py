@@ -116,17 +116,18 @@ def share(n: int, total: int) -> str:
 
 
 def _total(frame: pd.DataFrame | None, row: str, col: str = tables.TOTAL) -> int | None:
-    return None if frame is None else int(frame.loc[row, col])
+    return None if frame is None else tables.count_at(frame, row, col)
 
 
 def requests(params: ReportParams, t3: pd.DataFrame, last: pd.DataFrame | None = None) -> str:
     """依申请公开 in one sentence: received (by applicant), carried in, handled, carried out."""
     me = params.agency.self_name
-    new, carry_in = int(t3.loc["new", tables.TOTAL]), int(t3.loc["carry_in", tables.TOTAL])
-    done, carry_out = int(t3.loc["outcomes.total", tables.TOTAL]), int(t3.loc["carry_out", tables.TOTAL])
+    new, carry_in = tables.count_at(t3, "new", tables.TOTAL), tables.count_at(t3, "carry_in", tables.TOTAL)
+    done = tables.count_at(t3, "outcomes.total", tables.TOTAL)
+    carry_out = tables.count_at(t3, "carry_out", tables.TOTAL)
     if new == 0 and carry_in == 0:
         return f"本年度{me}未收到政府信息公开申请{change(0, _total(last, 'new'))}。"
-    natural = int(t3.loc["new", "natural"])
+    natural = tables.count_at(t3, "new", "natural")
     text = f"本年度{me}共收到政府信息公开申请{new}件"
     if new:
         text += f"（其中自然人{natural}件，法人或其他组织{new - natural}件）"
@@ -156,7 +157,7 @@ def outcome_counts(t3: pd.DataFrame) -> dict[str, int]:
 
 def outcomes(t3: pd.DataFrame, last: pd.DataFrame | None = None) -> str:
     """How the handled requests ended, with shares of （七）总计; empty when none was handled."""
-    done = int(t3.loc["outcomes.total", tables.TOTAL])
+    done = tables.count_at(t3, "outcomes.total", tables.TOTAL)
     if done == 0:
         return ""
     counts = outcome_counts(t3)
@@ -168,12 +169,11 @@ def review(params: ReportParams, t4: pd.DataFrame, last: pd.DataFrame | None = N
     """行政复议 and 行政诉讼 in one sentence; 诉讼 = the two 起诉 totals added (FORMAT.md)."""
     me = params.agency.self_name
 
-    def suits_of(frame: pd.DataFrame | None) -> int | None:
-        return None if frame is None else int(frame.loc[["litigation_direct", "litigation_after_review"],
-                                                        tables.TOTAL].sum())
+    def suits_of(frame: pd.DataFrame) -> int:
+        return int(frame.loc[["litigation_direct", "litigation_after_review"], tables.TOTAL].sum())
 
-    reviews, suits = int(t4.loc["review", tables.TOTAL]), suits_of(t4)
-    last_reviews, last_suits = _total(last, "review"), suits_of(last)
+    reviews, suits = tables.count_at(t4, "review", tables.TOTAL), suits_of(t4)
+    last_reviews, last_suits = _total(last, "review"), None if last is None else suits_of(last)
     if reviews == 0 and suits == 0:
         text = f"本年度{me}未发生因政府信息公开引起的行政复议、行政诉讼案件"
         if last_reviews or last_suits:

@@ -46,7 +46,7 @@ def _link_close(self: RendererProtocol, tokens: Sequence[Token], idx: int, optio
 def _image(self: RendererProtocol, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
     """An image is not shown: its description and address print as text, like a link."""
     token = tokens[idx]
-    return f"{escapeHtml(token.content)}（{escapeHtml(token.attrGet('src') or '')}）"
+    return f"{escapeHtml(token.content)}（{escapeHtml(str(token.attrGet('src') or ''))}）"
 
 
 @cache
@@ -83,7 +83,7 @@ def precompile() -> None:
     """Compile every fragment template and the Markdown parser now, not on first use (the fork
     server does this once, and every kernel forked from it starts with them ready)."""
     env = environment()
-    for name in env.loader.list_templates():
+    for name in env.list_templates():
         if name.endswith(".j2"):
             env.get_template(name)
     _markdown_parser()
@@ -197,10 +197,10 @@ def labelled_cells(report: Report) -> list[tuple[str, str]]:
         suffix = next(c.suffix for c in block.columns if c.key == row.column)
         cells.append((f"表二 › {row.caption} › {row.item} › {row.label}", tables.format_value(row.value, suffix)))
     column_labels = [label for _, label in formats.TABLE3_COLUMNS] + [formats.TOTAL_LABEL]
-    for row in report.spec.table3:
+    for row3 in report.spec.table3:
         for key, label in zip([*tables.COLUMN_KEYS, tables.TOTAL], column_labels, strict=True):
-            cells.append((f"表三 › {' › '.join(row.labels)} › {label}",
-                          tables.format_value(report.table3.loc[row.key, key])))
+            cells.append((f"表三 › {' › '.join(row3.labels)} › {label}",
+                          tables.format_value(report.table3.loc[row3.key, key])))
     result_labels = [label for _, label in formats.TABLE4_RESULTS] + [formats.TOTAL_LABEL]
     for key, group in formats.TABLE4_GROUPS:
         path = group if key == "review" else f"{formats.TABLE4_LITIGATION} › {group}"

@@ -79,9 +79,17 @@ def table4_frame(params: ReportParams) -> pd.DataFrame:
 MONEY_PLACES = 2  # 万元 amounts are sensibly given to two decimals (FORMAT.md)
 
 
+def count_at(frame: pd.DataFrame, row: str, column: str) -> int:
+    """One count of a table's frame (表三, 表四), as an int."""
+    return int(frame[column][row])
+
+
 def decimal_places(value: Any) -> int:
     """How many decimals a figure is written with: 12.50 → 1, 3 → 0."""
-    return max(0, -value.normalize().as_tuple().exponent) if isinstance(value, Decimal) else 0
+    if not isinstance(value, Decimal):
+        return 0
+    exponent = value.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0  # not int: nan or inf, which no model admits
 
 
 def rounded_difference(now: Any, before: Any) -> Any:
@@ -102,7 +110,10 @@ def format_value(value: Any, suffix: str = "") -> str:
 
 def approximate_base(figure: str) -> int:
     """The figure an approximate total starts from: 5500余 → 5500, 18万余 → 180000."""
-    number, wan = APPROXIMATE.match(figure).groups()
+    match = APPROXIMATE.match(figure)
+    if match is None:
+        raise ValueError(f"not an approximate figure: {figure!r}")
+    number, wan = match.groups()
     return int(Decimal(number) * (10000 if wan else 1))
 
 
