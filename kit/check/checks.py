@@ -7,6 +7,7 @@ Each rule is a small function returning :class:`~kit.exceptions.Problem` rows;
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from kit.check import textcheck
 from kit.content import tables
@@ -22,12 +23,12 @@ class Context:
     """What the rules look at: the model, its spec, the file name, last year's model."""
 
     def __init__(self, params: ReportParams, spec: FormatSpec, file: str, previous: ReportParams | None = None,
-                 lines: Callable[[tuple], int | None] | None = None) -> None:
+                 lines: Callable[[tuple], int | str | None] | None = None) -> None:
         self.params, self.spec, self.file, self.previous = params, spec, file, previous
         self.t3 = tables.table3_frame(params, spec)
         self._lines = lines
 
-    def problem(self, rule: str, loc: tuple, message: str, expected=None, actual=None,
+    def problem(self, rule: str, loc: tuple, message: str, expected: Any = None, actual: Any = None,
                 severity: str = "error") -> Problem:
         return Problem(
             rule=rule,

@@ -117,7 +117,7 @@ def _figure(claim: Claim, where: str, params: ReportParams, previous: ReportPara
 def _rate(claim: Claim, where: str, params: ReportParams, previous: ReportParams | None) -> Finding | None:
     m = claim.mention
     received, done = table3_target("received").value(params), claim.target.value(params)
-    if not received:
+    if not received or done is None:
         return None
     actual = _percent(done, received)
     if abs(actual - m.number) < _one_step(m.number):
@@ -129,9 +129,13 @@ def _rate(claim: Claim, where: str, params: ReportParams, previous: ReportParams
 
 
 def _share(claim: Claim, where: str, params: ReportParams, previous: ReportParams | None) -> Finding | None:
+    if claim.base is None:
+        return None
     m, (base, of) = claim.mention, claim.base
     whole_target = _share_whole(base)
-    part, whole = base.value(params), whole_target.value(params) if whole_target else None
+    if whole_target is None:
+        return None
+    part, whole = base.value(params), whole_target.value(params)
     if of.approx is not None or not whole or part is None:
         return None
     actual = _percent(part, whole)
@@ -143,6 +147,8 @@ def _share(claim: Claim, where: str, params: ReportParams, previous: ReportParam
 
 
 def _change(claim: Claim, where: str, params: ReportParams, previous: ReportParams | None) -> Finding | None:
+    if claim.base is None or previous is None:
+        return None
     m, (base, of) = claim.mention, claim.base
     now, before = base.value(params), base.value(previous)
     if of.approx is not None or now is None or before is None:

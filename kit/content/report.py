@@ -48,9 +48,8 @@ class Report:
     summed_from_units: bool = False
 
     def __init__(self, validated: Validated) -> None:
-        validated.raise_for_errors()
         self.validated = validated
-        self.model: ReportParams = validated.model
+        self.model: ReportParams = validated.valid_model()
         self.spec: FormatSpec = spec_of(self.model)
         prev = validated.previous
         self.previous: ReportParams | None = prev.model if prev is not None and prev.ok else None
