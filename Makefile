@@ -23,7 +23,10 @@ venv: $(STAMP)
 reports: $(STAMP)
 	$(BIN)/kit batch $(PARAMS)
 
+# Lint and type-check first (settings in pyproject.toml), then the whole suite.
 test: $(STAMP)
+	$(BIN)/ruff check kit tests bench
+	$(BIN)/mypy kit
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)
@@ -51,7 +54,8 @@ lab: $(LAB_STAMP)
 	  --ServerApp.root_dir="$(CURDIR)" --LabApp.workspaces_dir="$(LAB_SPACES)" \
 	  --LabApp.default_url=/lab/workspaces/kit $(LAB_ARGS)
 
-DEV := pytest==9.2.0 hypothesis==6.170.17 selenium==4.51.0 beautifulsoup4==4.15.0 lxml==6.1.3 psutil==7.2.2
+DEV := pytest==9.2.0 hypothesis==6.170.17 selenium==4.51.0 beautifulsoup4==4.15.0 lxml==6.1.3 psutil==7.2.2 \
+       ruff==0.17.5 mypy==2.4.1 pandas-stubs==3.1.0.261029 types-PyYAML==6.0.12.20261122
 
 # Regenerate both locks from pyproject's direct pins (run after changing a pin).
 lock:

@@ -82,10 +82,15 @@ def failed_notebook_path(dest: Path) -> Path:
     return dest.parent / f"{dest.name}.failed.ipynb"
 
 
+def project_of(options: RunOptions) -> project.Project:
+    """The options' project settings, or the project's own (kit.toml) when they name none."""
+    return options.project if options.project is not None else project.load()
+
+
 def with_project(options: RunOptions | None) -> RunOptions:
     """The options with the project's settings read (once, in the driver: workers get them resolved)."""
     options = options or RunOptions()
-    return options if options.project is not None else replace(options, project=project.load())
+    return options if options.project is not None else replace(options, project=project_of(options))
 
 
 def plan(params_file: Path | str, options: RunOptions | None = None) -> Plan:
@@ -93,11 +98,10 @@ def plan(params_file: Path | str, options: RunOptions | None = None) -> Plan:
     options = with_project(options)
     params_file = paths.input_path(params_file)
     validated = validate_file(params_file)
-    validated.raise_for_errors()
-    model = validated.model
+    model = validated.valid_model()
     prev = validated.previous.path if validated.previous is not None else None
     dest = paths.report_dir(model.agency.id, model.year, options.output)
-    return Plan(params_file, validated, dest, prev, inputs.report_inputs(params_file, prev), options.project)
+    return Plan(params_file, validated, dest, prev, inputs.report_inputs(params_file, prev), project_of(options))
 
 
 def run_report(params_file: Path | str, options: RunOptions | None = None) -> RunResult:

@@ -18,6 +18,7 @@ from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
+from typing import NotRequired, TypedDict
 
 from kit import paths
 from kit.api import Plan, RunOptions, execute_plan, plan, refuse_approved, with_project
@@ -86,7 +87,16 @@ def param_files(root: Path) -> list[Path]:
     return discover.param_files(root)
 
 
-def _base(path: Path) -> dict[str, str]:
+class _Named(TypedDict):
+    """The fields of an Outcome that name its report (``Outcome(**named, status=…)``)."""
+
+    params_file: str
+    agency: str
+    year: str
+    title: NotRequired[str]
+
+
+def _base(path: Path) -> _Named:
     return {"params_file": paths.relative_to_root(path), "agency": path.parent.name, "year": path.stem}
 
 
@@ -134,7 +144,8 @@ def prepare_each(files: list[Path], options: RunOptions, force: bool = False) ->
 
     def claim(item: Plan | Outcome) -> tuple | None:
         if isinstance(item, Plan):
-            return item.validated.model.agency.id, item.validated.model.year
+            model = item.validated.valid_model()
+            return model.agency.id, model.year
         return (item.agency, item.year) if item.status in {"unchanged", "refused"} else None
 
     for group in discover.clashes((f, claim(item)) for f, item in prepared.items()):
@@ -144,8 +155,8 @@ def prepare_each(files: list[Path], options: RunOptions, force: bool = False) ->
     return prepared
 
 
-def _described(p: Plan) -> dict[str, str]:
-    model = p.validated.model
+def _described(p: Plan) -> _Named:
+    model = p.validated.valid_model()
     return {**_base(p.params_file), "agency": model.agency.id, "year": str(model.year),
             "title": narrative.title(model)}
 
@@ -265,9 +276,12 @@ def _execute(plans: dict[Path, Plan], options: RunOptions, executor: Executor | 
         server = stack.enter_context(fork_server(kernel if own else "stock"))  # Dask workers are elsewhere
         if server is not None and ahead:
             options = replace(options, ahead=True)
-        pool = executor or default_executor(min(workers or os.cpu_count() or 1, len(plans)))
-        if own:  # the workers go before the fork server and its kernels
-            stack.callback(pool.shutdown, wait=True, cancel_futures=True)
+        own_pool: ProcessPoolExecutor | None = None
+        if executor is None:
+            own_pool = executor = default_executor(min(workers or os.cpu_count() or 1, len(plans)))
+            # the workers go before the fork server and its kernels
+            stack.callback(own_pool.shutdown, wait=True, cancel_futures=True)
+        pool = executor
         collected: set[Future] = set()
         try:
             with lifetime.children_ignore_sigint():  # workers start here: Ctrl-C is the driver's alone
@@ -283,8 +297,8 @@ def _execute(plans: dict[Path, Plan], options: RunOptions, executor: Executor | 
             for future, (f, p) in futures.items():  # finished, not yet collected
                 if future not in collected and future.done() and not future.cancelled():
                     done(f, _collect(future, p))
-            if own:
-                _kill_workers(pool)  # the running reports are cut off
+            if own_pool is not None:
+                _kill_workers(own_pool)  # the running reports are cut off
             raise
 
 

@@ -61,7 +61,8 @@ def run(params_file: Path, output: Path | None, timeout: int, replace_approved: 
     click.echo(f"用时 {result.seconds:.1f} 秒")
 
 
-@main.command()
+@main.command(help="重新生成 PARAMS_DIR（默认：当前目录下的 params/，没有时用项目的 params/）"
+                   "下每个单位每个年度的报告；某个失败不影响其他。")
 @click.argument("params_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @run_options
 @click.option("--force", is_flag=True, help="输入没有变化的报告也重新生成")
@@ -73,7 +74,7 @@ def run(params_file: Path, output: Path | None, timeout: int, replace_approved: 
               help="fork 内核时，每个进程提前为下一个报告启动内核")
 def batch(params_dir: Path | None, output: Path | None, timeout: int, replace_approved: bool, force: bool,
           workers: int | None, scheduler: str | None, kernel: str, ahead: bool) -> None:
-    """重新生成 PARAMS_DIR（默认：当前目录下的 params/，没有时用项目的 params/）下每个单位每个年度的报告；某个失败不影响其他。"""
+    """Regenerate every agency-year under PARAMS_DIR (the help text is the decorator's)."""
     from contextlib import nullcontext
 
     from rich.console import Console
@@ -87,7 +88,7 @@ def batch(params_dir: Path | None, output: Path | None, timeout: int, replace_ap
     )
 
     from kit.api import RunOptions
-    from kit.batch import dask_executor, run_batch
+    from kit.batch import Outcome, dask_executor, run_batch
 
     console = Console(stderr=True)
     progress = Progress(TextColumn("报告"), BarColumn(), MofNCompleteColumn(), TextColumn("失败 {task.fields[failed]}"),
@@ -99,12 +100,13 @@ def batch(params_dir: Path | None, output: Path | None, timeout: int, replace_ap
     def started(total: int) -> None:
         progress.update(task, total=total)
 
-    def report(o) -> None:
+    def report(o: Outcome) -> None:
         nonlocal failed
         failed += not o.ok
         progress.update(task, advance=1, failed=failed)
         line = f"{o.label} {_show(o.params_file)}" + (f"（{o.seconds:.1f} 秒）" if o.status == "published" else "")
-        files = (f"    {_show(path)}" for path in (o.files if o.status == "published" else ()))  # every file it published
+        # every file it published
+        files = (f"    {_show(path)}" for path in (o.files if o.status == "published" else ()))
         for text in (line, *files, *(f"    {_located(w, o.params_file)}" for w in o.warnings)):
             progress.console.print(text, markup=False, highlight=False) if console.is_terminal else click.echo(text)
 
@@ -123,7 +125,8 @@ def batch(params_dir: Path | None, output: Path | None, timeout: int, replace_ap
         click.echo("已中断（Ctrl-C）：没有报告开始运行", err=True)
         sys.exit(INTERRUPTED)
     index = f"总览 {_show(result.index)}" if result.index else f"总览未能写入：{result.index_error}"
-    click.echo(f"共 {len(result.outcomes)} 个报告：已发布 {result.count('published')}，未变化 {result.count('unchanged')}，"
+    click.echo(f"共 {len(result.outcomes)} 个报告：已发布 {result.count('published')}，"
+               f"未变化 {result.count('unchanged')}，"
                f"失败 {result.count('failed')}，参数无效 {result.count('invalid')}，"
                + (f"已审核未覆盖 {result.count('refused')}，" if result.count("refused") else "") +
                f"警告 {sum(len(o.warnings) for o in result.outcomes)}；{index}")

@@ -10,6 +10,7 @@ as click wrote it.
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import click
 
@@ -62,7 +63,7 @@ CATALOGUE: dict[str, str] = {
 }
 
 # click names its value types in messages ("'x' is not a valid integer") and metavars (INTEGER)
-TYPE_NAMES = {click.types.IntParamType: "整数", click.types.FloatParamType: "小数",
+TYPE_NAMES: dict[type[click.ParamType], str] = {click.types.IntParamType: "整数", click.types.FloatParamType: "小数",
               click.types.BoolParamType: "布尔值", click.types.StringParamType: "文本"}
 
 _MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "types", "termui", "utils")
@@ -80,10 +81,9 @@ def install() -> None:
     """Make click speak Chinese (before the commands are declared: some help texts are looked up then)."""
     for name in _MODULES:
         module = importlib.import_module(f"click.{name}")
-        if hasattr(module, "_"):
-            module._ = gettext
-        if hasattr(module, "ngettext"):
-            module.ngettext = ngettext
+        for attr, translate in (("_", gettext), ("ngettext", ngettext)):
+            if hasattr(module, attr):
+                setattr(module, attr, translate)
     for cls, word in TYPE_NAMES.items():
         cls.name = word
 
@@ -91,8 +91,9 @@ def install() -> None:
 class Command(click.Command):
     """A command whose usage line reads 用法: kit run [选项] PARAMS_FILE."""
 
-    def __init__(self, *args, options_metavar: str | None = "[选项]", **kwargs) -> None:
-        super().__init__(*args, options_metavar=options_metavar, **kwargs)
+    def __init__(self, name: str | None, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", "[选项]")
+        super().__init__(name, **kwargs)
 
 
 class Group(click.Group):
@@ -100,6 +101,7 @@ class Group(click.Group):
 
     command_class = Command
 
-    def __init__(self, *args, options_metavar: str | None = "[选项]",
-                 subcommand_metavar: str | None = "命令 [参数]...", **kwargs) -> None:
-        super().__init__(*args, options_metavar=options_metavar, subcommand_metavar=subcommand_metavar, **kwargs)
+    def __init__(self, name: str | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", "[选项]")
+        kwargs.setdefault("subcommand_metavar", "命令 [参数]...")
+        super().__init__(name, **kwargs)

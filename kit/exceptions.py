@@ -201,7 +201,8 @@ class WriteError(KitError):
 
     def __init__(self, path: str, code: int) -> None:
         self.path, self.code = path, code
-        super().__init__(f"无法写入 {path}：{WRITE_FAILURES.get(code, '写入失败')}（{errno.errorcode.get(code, code)}）")
+        reason = WRITE_FAILURES.get(code, "写入失败")
+        super().__init__(f"无法写入 {path}：{reason}（{errno.errorcode.get(code, code)}）")
 
     def _args(self) -> tuple:
         return (self.path, self.code)

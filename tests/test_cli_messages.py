@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from kit import cli
-from tests.conftest import ROOT
 from tests.factories import PROBLEMS
+from tests.helpers import ROOT
 
 LAST = ("year: 2021\nagency: {id: test-agency, name: 测试局, kind: department}\n"
         "overview: {proactive: {total: 3}}\ntable3: {new: {natural: -2}}\n" f"problems: {PROBLEMS}\n")
@@ -23,8 +23,8 @@ X0 = ("params/test-agency/2022.yaml: 警告[X0]：上年参数文件 params/test
 M1 = ("params/test-agency/2022.yaml:4: 警告[M1] table2.fees.amount（表二 › 第二十条第（八）项 › 行政事业性收费 › "
       "本年收费金额（单位：万元））：金额以万元为单位，一般保留两位小数；请核对是否把元当作万元或多抄了小数位"
       "（应为 至多2位小数，实际为 1.234）")
-LAST_ERROR = ("params/test-agency/2021.yaml:4: 错误[schema] table3.new.natural（表三 › 一、本年新收政府信息公开申请数量 › "
-              "自然人）：不能为负数（应为 ≥ 0，实际为 -2）")
+LAST_ERROR = ("params/test-agency/2021.yaml:4: 错误[schema] table3.new.natural"
+              "（表三 › 一、本年新收政府信息公开申请数量 › 自然人）：不能为负数（应为 ≥ 0，实际为 -2）")
 
 
 @pytest.fixture
@@ -76,7 +76,8 @@ def test_batch_prints_each_reports_warnings_and_counts_them(project):
     f.write_text(THIS.replace("carry_in: {natural: 1}", "carry_in: {natural: 2}"), encoding="utf-8")
     result = CliRunner().invoke(cli.main, ["batch", "--output", "out"])
     assert result.exit_code == 1
-    r1 = ("params/test-agency/2022.yaml:5: 错误[R1] table3.carry_out.natural（表三 › 四、结转下年度继续办理 › 自然人）："
+    r1 = ("params/test-agency/2022.yaml:5: 错误[R1] table3.carry_out.natural"
+          "（表三 › 四、结转下年度继续办理 › 自然人）："
           "一、本年新收 + 二、上年结转应等于（七）总计 + 四、结转下年度：2 + 2 ≠ 3 + 0（应为 1，实际为 0）")
     assert lines(result) == [
         "参数目录 params",

@@ -9,7 +9,7 @@ import pytest
 
 from kit.api import RunOptions, failed_notebook_path, run_report
 from kit.exceptions import ExecutionError, ValidationFailed
-from tests.conftest import SEED_PARAMS
+from tests.helpers import SEED_PARAMS
 
 
 def snapshot(root):
@@ -32,7 +32,8 @@ def test_invalid_file_is_refused_before_any_kernel(agency_dir, tmp_path):
     bad.write_text(SEED_PARAMS.read_text(encoding="utf-8").replace("projects: 2", "projects: -2"), encoding="utf-8")
     with pytest.raises(ValidationFailed) as info:
         run_report(bad, RunOptions(output=out))
-    assert "table2.procurement.projects（表二 › 第二十条第（九）项 › 政府集中采购 › 采购项目数量）：不能为负数" in str(info.value)
+    assert ("table2.procurement.projects（表二 › 第二十条第（九）项 › 政府集中采购 › 采购项目数量）"
+            "：不能为负数") in str(info.value)
     assert snapshot(out) == before
 
 

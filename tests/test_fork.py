@@ -22,7 +22,7 @@ from kit.batch import run_batch
 from kit.run import forkserver
 from kit.run.forkserver import ForkServer, refusal
 from kit.run.kernel import IPCKernelManager
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 pytestmark = pytest.mark.slow
 NOTEBOOKS = str(ROOT / "notebooks")

@@ -32,7 +32,7 @@ from kit.run import lifetime
 from kit.run.forkserver import ForkServer
 from kit.run.kernel import IPCKernelManager
 from kit.write import publish
-from tests.conftest import SEED_PARAMS
+from tests.helpers import SEED_PARAMS
 from tests.test_batch import SEED, make_project, published_state, write_params
 
 TAG = "KIT_TEST_BATCH"
@@ -218,11 +218,13 @@ def test_ctrl_c_stops_the_batch_says_what_finished_and_exits_130(tmp_path, short
             "共 4 个报告：已发布 3，未变化 0，失败 0，参数无效 0，警告 1；总览 output/index.html",
         ]
         assert err.splitlines()[-2:] == [
-            "— 已中断（未完成） params/slow/2020.yaml：批处理被中断（Ctrl-C）：此报告未完成，已发布的版本（如有）保持不变",
+            "— 已中断（未完成） params/slow/2020.yaml：批处理被中断（Ctrl-C）："
+            "此报告未完成，已发布的版本（如有）保持不变",
             "批处理已中断（Ctrl-C）：3 个报告已完成，1 个未完成",
         ]
         index = (root / "output" / "index.html").read_text(encoding="utf-8")
-        assert "共 4 个报告：已发布 3，未变化 0，失败 0，参数无效 0，已中断 1（批处理被中断，这些报告未完成）。" in index
+        assert ("共 4 个报告：已发布 3，未变化 0，失败 0，参数无效 0，"
+                "已中断 1（批处理被中断，这些报告未完成）。") in index
         assert '<td class="status-interrupted">已中断（未完成）</td>' in index
         assert batch.left_after(10) == []
         assert sorted(published_state(root / "output")) == ["agency-0/2020", "pingtan/2021", "pingtan/2022"]
@@ -274,12 +276,12 @@ def test_kit_run_is_refused_while_a_batch_writes_to_the_same_output(tmp_path, mo
 def test_a_batch_is_refused_while_a_kit_run_writes_there_and_runs_share(tmp_path):
     out, params = tmp_path / "output", tmp_path / "params"
     params.mkdir()
-    with publish.output_lock(out, "kit run", shared=True):
-        with publish.output_lock(out, "kit run", shared=True):  # two kit runs at once: each report locked apart
-            with pytest.raises(OutputLocked) as info:
-                run_batch(params, RunOptions(output=out))
-    assert str(info.value) == (f"另一个 kit run 正在写入同一输出目录（进程 {os.getpid()}，锁文件 {out / '.kit-batch.lock'}）："
-                               "请等它结束后再运行")
+    # two kit runs at once: each report locked apart
+    with (publish.output_lock(out, "kit run", shared=True), publish.output_lock(out, "kit run", shared=True),
+          pytest.raises(OutputLocked) as info):
+        run_batch(params, RunOptions(output=out))
+    assert str(info.value) == (f"另一个 kit run 正在写入同一输出目录（进程 {os.getpid()}，"
+                               f"锁文件 {out / '.kit-batch.lock'}）：请等它结束后再运行")
 
 
 def _waiting_for_lock(inode: int) -> bool:

@@ -12,8 +12,7 @@ from kit.api import RunOptions, run_report
 from kit.audit import htmltext
 from kit.project import Project
 from tests import browser
-from tests.conftest import ROOT, in_ci
-from tests.helpers import all_labels
+from tests.helpers import ROOT, all_labels, in_ci
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -16,7 +16,7 @@ from kit import cli, project
 from kit.api import RunOptions, execute_plan, plan, run_report
 from kit.audit import inputs, record
 from kit.write import pdf
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 PINGTAN = ROOT / "params" / "pingtan"
 NATURAL = "表三 › 一、本年新收政府信息公开申请数量 › 自然人"

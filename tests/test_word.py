@@ -17,8 +17,7 @@ from kit.content import render
 from kit.content.report import load_report
 from kit.exceptions import ProjectError, UnknownWriterError
 from kit.write import word, writers
-from tests.conftest import ROOT, SEED_PARAMS
-from tests.helpers import docx_grids, table_grids
+from tests.helpers import ROOT, SEED_PARAMS, docx_grids, table_grids
 
 PINGTAN = ROOT / "params" / "pingtan" / "2022.yaml"
 
@@ -282,8 +281,8 @@ def test_the_docx_writer_reads_the_published_page(pingtan, pingtan_docx):
     from kit.write.writers import Executed
 
     page = "<html><head><title>x</title></head><body>" + word.page_html(pingtan) + "</body></html>"
-    written = writers.get("docx").write(Executed(None, pingtan, SimpleNamespace(generated_on="2023-02-20"), project.Project()),
-                                        {"report.html": page.encode()})
+    executed = Executed(None, pingtan, SimpleNamespace(generated_on="2023-02-20"), project.Project())
+    written = writers.get("docx").write(executed, {"report.html": page.encode()})
     assert written == pingtan_docx
     edited = page.replace(">9116.36</td>", ">9116.37</td>")
     assert docx_grids(read_docx(word.report_docx(pingtan, "2023-02-20", html=edited)))[0][13][1][0] == "9116.37"

@@ -37,8 +37,8 @@ def kit_code_sha256() -> str:
     return digest.hexdigest()
 
 
-def report_inputs(params_file: Path, previous_file: Path | None) -> dict[str, str | None]:
-    """The hashes of everything one report is made from."""
+def report_inputs(params_file: Path | None, previous_file: Path | None) -> dict[str, str | None]:
+    """The hashes of everything one report is made from (no file: the installed kit's alone)."""
     return {
         "params": sha256_file(params_file),
         "previous_params": sha256_file(previous_file),

@@ -24,6 +24,7 @@ from kit.audit import provenance
 from kit.content.narrative import deadline, title
 from kit.exceptions import KitError
 from kit.run import forkserver
+from kit.spec.model import spec_of
 
 if TYPE_CHECKING:  # the orchestrator's types; it imports this module
     from kit.api import Plan, RunOptions
@@ -129,14 +130,14 @@ def published_files(project: Project) -> list[str]:
 
 def make(p: Plan, options: RunOptions, begin: datetime, end: datetime) -> Record:
     """The record of one run of plan ``p``."""
-    model, validated = p.validated.model, p.validated
+    model, validated = p.validated.valid_model(), p.validated
     params_file = paths.recorded_name(p.params_file)
     fields: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "title": title(model),
         "agency": model.agency.id,
         "year": model.year,
-        "format": validated.spec.version,
+        "format": spec_of(model).version,
         "deadline": deadline(model),
         "params_file": params_file,
         "previous_file": paths.recorded_name(p.previous_file) if p.previous_file is not None else None,

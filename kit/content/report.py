@@ -9,14 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel
 
 from kit import paths
 from kit.check.validate import Validated, validate_data, validate_file
 from kit.content import narrative, tables
 from kit.spec import formats
 from kit.spec.formats import FormatSpec
-from kit.spec.model import ExtraSection, spec_of
+from kit.spec.model import ExtraSection, ReportParams, spec_of
 
 
 @dataclass(frozen=True)
@@ -33,7 +32,7 @@ class Part:
         return f"{self.number}、{self.title}"
 
 
-def build_parts(model: BaseModel) -> list[Part]:
+def build_parts(model: ReportParams) -> list[Part]:
     """The six mandated parts with the agency's extra sections placed and all renumbered."""
     order: list[tuple[str, str, ExtraSection | None]] = []
     for key, title in formats.SECTION_TITLES:
@@ -50,12 +49,11 @@ class Report:
     summed_from_units: bool = False
 
     def __init__(self, validated: Validated) -> None:
-        validated.raise_for_errors()
         self.validated = validated
-        self.model: BaseModel = validated.model
+        self.model: ReportParams = validated.valid_model()
         self.spec: FormatSpec = spec_of(self.model)
         prev = validated.previous
-        self.previous: BaseModel | None = prev.model if prev is not None and prev.ok else None
+        self.previous: ReportParams | None = prev.model if prev is not None and prev.ok else None
 
     @property
     def title(self) -> str:

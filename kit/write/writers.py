@@ -35,8 +35,11 @@ class Executed:
 
 
 class Writer(Protocol):
-    name: str
-    filename: str
+    @property
+    def name(self) -> str: ...  # read-only: a writer is a frozen dataclass
+
+    @property
+    def filename(self) -> str: ...
 
     def write(self, executed: Executed, written: Mapping[str, bytes]) -> bytes: ...
 
