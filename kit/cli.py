@@ -178,24 +178,43 @@ def new(agency: str, year: int, force: bool) -> None:
     click.echo(f"已生成 {_show(target)}")
 
 
-@main.command()
-@click.option("--check", is_flag=True, help="只检查 docs/params.md 是否最新；过期时退出码为 1")
-def docs(check: bool) -> None:
-    """由参数模式生成参数文件说明 docs/params.md。"""
+HELP_WIDTH = 100  # the width docs/cli.md is written at, whatever the terminal
+
+
+def cli_reference() -> str:
+    """docs/cli.md: every command's ``--help``, as the kit prints it."""
+    parts = ["# kit 命令参考", "", "本文件由 `kit docs` 根据各命令的 `--help` 生成，请勿手工修改。", ""]
+    root = click.Context(main, info_name="kit", terminal_width=HELP_WIDTH, max_content_width=HELP_WIDTH)
+    commands = [(root, "kit")] + [(click.Context(main.commands[name], info_name=name, parent=root), f"kit {name}")
+                                  for name in sorted(main.commands)]
+    for ctx, title in commands:
+        parts += [f"## {title}", "", "```", ctx.command.get_help(ctx), "```", ""]
+    return "\n".join(parts)
+
+
+def generated_docs() -> dict[Path, str]:
+    """The files ``kit docs`` writes, with their text."""
     from kit.spec.schema_doc import reference
 
-    target = paths.project_root() / "docs" / "params.md"
-    text = reference()
-    if check:
-        current = target.read_text(encoding="utf-8") if target.exists() else ""
-        if current != text:
-            click.echo(f"{_show(target)} 已过期：请运行 kit docs", err=True)
-            sys.exit(1)
-        click.echo(f"{_show(target)} 是最新的")
-        return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
-    click.echo(f"已生成 {_show(target)}")
+    folder = paths.project_root() / "docs"
+    return {folder / "params.md": reference(), folder / "cli.md": cli_reference()}
+
+
+@main.command()
+@click.option("--check", is_flag=True, help="只检查 docs/params.md 和 docs/cli.md 是否最新；过期时退出码为 1")
+def docs(check: bool) -> None:
+    """由参数模式生成参数文件说明 docs/params.md，由各命令的 --help 生成命令参考 docs/cli.md。"""
+    for target, text in generated_docs().items():
+        if check:
+            current = target.read_text(encoding="utf-8") if target.exists() else ""
+            if current != text:
+                click.echo(f"{_show(target)} 已过期：请运行 kit docs", err=True)
+                sys.exit(1)
+            click.echo(f"{_show(target)} 是最新的")
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        click.echo(f"已生成 {_show(target)}")
 
 
 @main.command(name="verify")

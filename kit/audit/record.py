@@ -32,7 +32,6 @@ if TYPE_CHECKING:  # the orchestrator's types; it imports this module
 SCHEMA_VERSION = 1
 NOTEBOOK_NAME = "report.ipynb"
 HTML_NAME = "report.html"
-PDF_NAME = "report.pdf"
 RECORD_NAME = "run.json"
 METADATA_KEY = "kit"
 PUBLISHED = "published"
@@ -124,8 +123,9 @@ def published_files(project: Project) -> list[str]:
     return [NOTEBOOK_NAME, *(writers.get(name).filename for name in names)]
 
 
-def make(p: Plan, options: RunOptions, begin: datetime, end: datetime) -> Record:
-    """The record of one run of plan ``p``."""
+def make(p: Plan, options: RunOptions, begin: datetime, end: datetime,
+         launch: forkserver.Launch = forkserver.Launch()) -> Record:
+    """The record of one run of plan ``p`` whose kernel started as ``launch`` says."""
     model, validated = p.validated.model, p.validated
     params_file = paths.recorded_name(p.params_file)
     fields: dict[str, Any] = {
@@ -144,9 +144,9 @@ def make(p: Plan, options: RunOptions, begin: datetime, end: datetime) -> Record
         "git_commit": provenance.git_commit(),
         "libraries": provenance.library_versions(),
         "kernel": options.kernel_name,
-        "kernel_forked": bool(forkserver.LAST_LAUNCH.get("forked")),
-        "kernel_note": forkserver.LAST_LAUNCH.get("reason"),
-        "kernel_started_ahead": bool(forkserver.LAST_LAUNCH.get("ahead")),
+        "kernel_forked": launch.forked,
+        "kernel_note": launch.reason,
+        "kernel_started_ahead": launch.ahead,
         "started_utc": begin.isoformat(timespec="seconds"),
         "ended_utc": end.isoformat(timespec="seconds"),
         "generated_on": options.generated_on or provenance.generation_date(),

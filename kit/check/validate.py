@@ -276,7 +276,7 @@ def previous_file(path: Path) -> Path | None:
     path = Path(path)
     if not path.stem.isdigit():
         return None
-    for suffix in (".yaml", ".yml"):
+    for suffix in discover.SUFFIXES:
         candidate = path.with_name(f"{int(path.stem) - 1}{suffix}")
         if candidate.exists():
             return candidate

@@ -12,8 +12,9 @@ from collections.abc import Hashable, Iterable
 from pathlib import Path
 
 from kit import paths
+from kit.read.params import YamlReader
 
-SUFFIXES = (".yaml", ".yml")
+SUFFIXES = YamlReader.suffixes  # the files a folder of parameter files is made of
 
 
 def param_files(root: Path) -> list[Path]:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kit import paths
-from kit.check.validate import Validated, validate_file
+from kit.check.validate import Validated, previous_file, validate_file
 from kit.content import tables
 from kit.exceptions import KitError
 from kit.spec import formats
@@ -83,12 +83,8 @@ def new_params(agency_id: str, year: int, params_dir: Path | None = None, force:
     target = folder / f"{year}.yaml"
     if target.exists() and not force:
         raise NewFileError(f"{paths.relative_to_root(target)} 已存在；如需覆盖请加 --force")
-    previous = None
-    for suffix in (".yaml", ".yml"):
-        candidate = folder / f"{year - 1}{suffix}"
-        if candidate.exists():
-            previous = validate_file(candidate, with_previous=False)
-            break
+    last_year = previous_file(target)
+    previous = validate_file(last_year, with_previous=False) if last_year is not None else None
     folder.mkdir(parents=True, exist_ok=True)
     target.write_text(template(agency_id, year, previous), encoding="utf-8")
     return target

@@ -16,11 +16,11 @@ import asyncio
 import atexit
 import contextlib
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from nbclient import NotebookClient
 
-from kit.run import forkserver
 from kit.run.kernel import IPCKernelManager
 
 MEMORY = NotebookClient.ipython_hist_file.default_value  # ":memory:"
@@ -30,22 +30,19 @@ _retired: list[IPCKernelManager] = []
 
 def _start(kernel_name: str, cwd: Path) -> None:
     km = IPCKernelManager(kernel_name=kernel_name)
-    this_report = dict(forkserver.LAST_LAUNCH)  # starting the next kernel must not overwrite it
-    forkserver.replace_launch({})
-    try:
-        # as nbclient starts its kernels: IPython's history in memory, not in ~/.ipython (kernels
-        # running at once contend for that SQLite file, and it would keep every report's parameters)
-        asyncio.run(km.start_kernel(cwd=str(cwd), extra_arguments=[f"--HistoryManager.hist_file={MEMORY}"]))
-        _next.update(km=km, key=(kernel_name, str(cwd)), launch=dict(forkserver.LAST_LAUNCH))
-    finally:
-        forkserver.replace_launch(this_report)
+    atexit.unregister(_discard)  # registered once, by the first kernel started ahead, not at import
+    atexit.register(_discard)
+    # as nbclient starts its kernels: IPython's history in memory, not in ~/.ipython (kernels
+    # running at once contend for that SQLite file, and it would keep every report's parameters)
+    asyncio.run(km.start_kernel(cwd=str(cwd), extra_arguments=[f"--HistoryManager.hist_file={MEMORY}"]))
+    _next.update(km=km, key=(kernel_name, str(cwd)))
 
 
 def take(kernel_name: str, cwd: Path) -> IPCKernelManager | None:
     """The kernel started ahead for this report, if there is a live one that fits; then start
     the next one. The caller hands the returned kernel to :func:`retire` after use."""
     _clean_up_retired()
-    km, key, launch = _next.pop("km", None), _next.pop("key", None), _next.pop("launch", {})
+    km, key = _next.pop("km", None), _next.pop("key", None)
     if km is not None and (key != (kernel_name, str(cwd)) or not asyncio.run(km.is_alive())):
         shutdown(km)
         km = None
@@ -54,7 +51,7 @@ def take(kernel_name: str, cwd: Path) -> IPCKernelManager | None:
     except (OSError, RuntimeError):  # no kernel ahead this time: the next report starts its own
         _next.clear()
     if km is not None:  # what this report's kernel is
-        forkserver.replace_launch({**launch, "ahead": True})
+        km.launch = replace(km.launch, ahead=True)
     return km
 
 
@@ -94,7 +91,6 @@ def _clean_up_retired() -> None:
         shutdown(_retired.pop())
 
 
-@atexit.register
 def _discard() -> None:
     _clean_up_retired()
     km = _next.pop("km", None)

@@ -34,9 +34,9 @@ class ForkProvisioner(LocalProvisioner):
         cwd = str(kwargs.get("cwd") or os.getcwd())
         got = forkserver.launch(cmd, env, cwd, os.path.join(self.parent.socket_dir, "kernel.log"))
         if isinstance(got, str):
-            forkserver.LAST_LAUNCH.update(forked=False, reason=got)
+            self.parent.launch = forkserver.Launch(forked=False, reason=got)
             return await super().launch_kernel(cmd, **kwargs)
-        forkserver.LAST_LAUNCH.update(forked=True, reason=None)
+        self.parent.launch = forkserver.Launch(forked=True)
         self.process = got
         self.pid = self.pgid = got.pid  # the child calls setsid(): its own process group
         self.cwd = cwd
@@ -87,7 +87,9 @@ class PromptClient(AsyncKernelClient):
 
 
 class IPCKernelManager(AsyncKernelManager):
-    """An AsyncKernelManager on IPC transport with a private socket directory."""
+    """An AsyncKernelManager on IPC transport with a private socket directory; ``launch`` says how
+    its kernel started (set by the :class:`ForkProvisioner`; a stock kernel without a fork server
+    keeps :data:`~kit.run.forkserver.STANDALONE`)."""
 
     client_factory = Type(klass=PromptClient)  # (not client_class: AsyncKernelManager's own factory wins)
 
@@ -100,6 +102,7 @@ class IPCKernelManager(AsyncKernelManager):
         kwargs.setdefault("ip", os.path.join(self.socket_dir, "kernel-ipc"))
         super().__init__(**kwargs)
         self._clients: list[PromptClient] = []
+        self.launch = forkserver.STANDALONE
 
     def client(self, **kwargs: Any) -> PromptClient:
         kc = super().client(**kwargs)
@@ -132,3 +135,16 @@ class IPCKernelManager(AsyncKernelManager):
         await super()._async_cleanup_resources(restart=restart)
         if not restart:
             shutil.rmtree(self.socket_dir, ignore_errors=True)
+
+    async def release(self) -> None:
+        """Shut the kernel down as nbclient does the kernels it starts (gracefully), then close
+        the clients and remove the socket directory: for a manager the caller made and handed over."""
+        try:
+            if await self.is_alive():
+                await self.shutdown_kernel(now=False)
+        except RuntimeError as exc:
+            if "No kernel is running!" not in str(exc):
+                raise
+        finally:
+            await self.cleanup_resources()
+            self.close_clients()
