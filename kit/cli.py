@@ -13,8 +13,6 @@ import click
 from kit import cli_zh, paths
 from kit.exceptions import KitError, ParamsError
 
-cli_zh.install()  # click's own words in Chinese, before the commands below are declared
-
 
 INTERRUPTED = 130  # what a shell reports for a command stopped by Ctrl-C (128 + SIGINT)
 
@@ -33,7 +31,7 @@ def run_options(func):
 
 
 @click.group(cls=cli_zh.Group)
-@click.version_option(package_name="kit", prog_name="kit")
+@click.version_option(package_name="kit", prog_name="kit", help=cli_zh.gettext("Show the version and exit."))
 def main() -> None:
     """政府信息公开工作年度报告：参数文件 → 校验 → 执行笔记本 → 发布 HTML。"""
 
@@ -183,6 +181,11 @@ HELP_WIDTH = 100  # the width docs/cli.md is written at, whatever the terminal
 
 def cli_reference() -> str:
     """docs/cli.md: every command's ``--help``, as the kit prints it."""
+    with cli_zh.installed():
+        return _help_pages()
+
+
+def _help_pages() -> str:
     parts = ["# kit 命令参考", "", "本文件由 `kit docs` 根据各命令的 `--help` 生成，请勿手工修改。", ""]
     root = click.Context(main, info_name="kit", terminal_width=HELP_WIDTH, max_content_width=HELP_WIDTH)
     commands = [(root, "kit")] + [(click.Context(main.commands[name], info_name=name, parent=root), f"kit {name}")

@@ -1,8 +1,8 @@
 """click's own words in Chinese: "Usage:", "Error: Missing argument", option help …
 
 click looks every message up through ``gettext`` (each of its modules binds
-``gettext.gettext`` as ``_`` and ``gettext.ngettext``); :func:`install` replaces
-those two hooks with lookups in :data:`CATALOGUE`, so the kit needs no compiled
+``gettext.gettext`` as ``_`` and ``gettext.ngettext``); :func:`installed` replaces
+those two hooks with lookups in :data:`CATALOGUE` while a command runs, so the kit needs no compiled
 message catalogue and no locale settings. A message not in the catalogue stays
 as click wrote it.
 """
@@ -10,6 +10,9 @@ as click wrote it.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import click
 
@@ -76,16 +79,24 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return gettext(singular if n == 1 else plural)
 
 
-def install() -> None:
-    """Make click speak Chinese (before the commands are declared: some help texts are looked up then)."""
+@contextmanager
+def installed() -> Iterator[None]:
+    """click speaking Chinese while the block runs (a command's whole invocation); click as it was after."""
+    saved: list[tuple[object, str, object]] = []
     for name in _MODULES:
         module = importlib.import_module(f"click.{name}")
-        if hasattr(module, "_"):
-            module._ = gettext
-        if hasattr(module, "ngettext"):
-            module.ngettext = ngettext
+        for attr, value in (("_", gettext), ("ngettext", ngettext)):
+            if hasattr(module, attr):
+                saved.append((module, attr, getattr(module, attr)))
+                setattr(module, attr, value)
     for cls, word in TYPE_NAMES.items():
+        saved.append((cls, "name", cls.name))
         cls.name = word
+    try:
+        yield
+    finally:
+        for obj, attr, value in reversed(saved):
+            setattr(obj, attr, value)
 
 
 class Command(click.Command):
@@ -103,3 +114,8 @@ class Group(click.Group):
     def __init__(self, *args, options_metavar: str | None = "[选项]",
                  subcommand_metavar: str | None = "命令 [参数]...", **kwargs) -> None:
         super().__init__(*args, options_metavar=options_metavar, subcommand_metavar=subcommand_metavar, **kwargs)
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the command with click's words in Chinese (from parsing to the last message)."""
+        with installed():
+            return super().main(*args, **kwargs)
