@@ -13,7 +13,6 @@ import click
 from kit import cli_zh, paths
 from kit.exceptions import KitError, ParamsError
 
-
 INTERRUPTED = 130  # what a shell reports for a command stopped by Ctrl-C (128 + SIGINT)
 
 

@@ -124,7 +124,7 @@ def published_files(project: Project) -> list[str]:
 
 
 def make(p: Plan, options: RunOptions, begin: datetime, end: datetime,
-         launch: forkserver.Launch = forkserver.Launch()) -> Record:
+         launch: forkserver.Launch = forkserver.UNKNOWN) -> Record:
     """The record of one run of plan ``p`` whose kernel started as ``launch`` says."""
     model, validated = p.validated.model, p.validated
     params_file = paths.recorded_name(p.params_file)

@@ -47,8 +47,13 @@ class Loaded:
 class Reader(Protocol):
     """One way in: a file of some type → :class:`Loaded`."""
 
-    name: str
-    suffixes: tuple[str, ...]
+    @property
+    def name(self) -> str:
+        """The reader's name in the registry (``yaml``)."""
+
+    @property
+    def suffixes(self) -> tuple[str, ...]:
+        """The file suffixes it reads, lower case with the dot (``.yaml``)."""
 
     def read(self, path: Path, name: str) -> Loaded: ...
 

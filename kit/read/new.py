@@ -50,7 +50,7 @@ def template(agency_id: str, year: int, previous: Validated | None = None) -> st
         for key in type(prev.contact).model_fields:
             values[("contact", key)] = getattr(prev.contact, key)
         values[("signoff", "name")] = prev.signoff.name
-        carried = tables.table3_frame(prev, spec_of(prev)).loc["carry_out"]
+        carried = tables.table3_frame(prev, spec_of(prev)).loc["carry_out"].to_dict()
         for col in tables.COLUMN_KEYS:
             values[("table3", "carry_in", col)] = int(carried[col])
     lines = [
@@ -58,7 +58,7 @@ def template(agency_id: str, year: int, previous: Validated | None = None) -> st
         "# 每个字段后的注释是它在报告中的中文标签。为 0 的格子可以删去；",
         "# 总计（表三的总计列和（七）总计行、表四的总计）由工具计算，不必填写。",
     ]
-    if prev is not None:
+    if prev is not None and previous is not None:
         lines.append(f"# 单位信息和“二、上年结转”取自 {previous.file}（上年的“四、结转下年度继续办理”）。")
     for doc in walk(schema_for(spec.version)):
         if "[]" in doc.path or ("total" in doc.path[1:] and doc.path[0] in {"table3", "table4"}):

@@ -21,10 +21,10 @@ from pathlib import Path
 
 from nbclient import NotebookClient
 
-from kit.run.kernel import IPCKernelManager
+from kit.run.kernel import IPCKernelManager, wait_for
 
 MEMORY = NotebookClient.ipython_hist_file.default_value  # ":memory:"
-_next: dict[str, object] = {}
+_next: dict[tuple[str, str], IPCKernelManager] = {}  # at most one: (kernel name, working folder) → kernel
 _retired: list[IPCKernelManager] = []
 
 
@@ -34,16 +34,20 @@ def _start(kernel_name: str, cwd: Path) -> None:
     atexit.register(_discard)
     # as nbclient starts its kernels: IPython's history in memory, not in ~/.ipython (kernels
     # running at once contend for that SQLite file, and it would keep every report's parameters)
-    asyncio.run(km.start_kernel(cwd=str(cwd), extra_arguments=[f"--HistoryManager.hist_file={MEMORY}"]))
-    _next.update(km=km, key=(kernel_name, str(cwd)))
+    wait_for(km.start_kernel(cwd=str(cwd), extra_arguments=[f"--HistoryManager.hist_file={MEMORY}"]))
+    _next[(kernel_name, str(cwd))] = km
 
 
 def take(kernel_name: str, cwd: Path) -> IPCKernelManager | None:
     """The kernel started ahead for this report, if there is a live one that fits; then start
     the next one. The caller hands the returned kernel to :func:`retire` after use."""
     _clean_up_retired()
-    km, key = _next.pop("km", None), _next.pop("key", None)
-    if km is not None and (key != (kernel_name, str(cwd)) or not asyncio.run(km.is_alive())):
+    waiting = dict(_next)
+    _next.clear()
+    km = waiting.pop((kernel_name, str(cwd)), None)
+    for other in waiting.values():  # started for another kernel name or folder
+        shutdown(other)
+    if km is not None and not wait_for(km.is_alive()):
         shutdown(km)
         km = None
     try:
@@ -62,7 +66,7 @@ _CLEAN_UP_ERRORS = Exception
 
 def shutdown(km: IPCKernelManager) -> None:
     with contextlib.suppress(_CLEAN_UP_ERRORS):
-        asyncio.run(km.shutdown_kernel(now=True))
+        wait_for(km.shutdown_kernel(now=True))
 
 
 async def _kill(km: IPCKernelManager) -> None:
@@ -93,6 +97,5 @@ def _clean_up_retired() -> None:
 
 def _discard() -> None:
     _clean_up_retired()
-    km = _next.pop("km", None)
-    if km is not None:
-        shutdown(km)
+    while _next:
+        shutdown(_next.popitem()[1])

@@ -35,7 +35,8 @@ class SaveOnceEngine(NBClientEngine):
     exception (dead kernel, time-out) ends execution early, so the failed record is still kept."""
 
     @classmethod
-    def execute_notebook(cls, nb, kernel_name, *, record_path: str, **kwargs):
+    def execute_notebook(cls, nb: nbformat.NotebookNode, kernel_name: str, *, record_path: str,
+                         **kwargs: Any) -> nbformat.NotebookNode:
         try:
             return super().execute_notebook(nb, kernel_name, **kwargs)
         except Exception:

@@ -271,7 +271,7 @@ class ForkServer:
             self.process = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                             stderr=log, process_group=0)
         try:
-            line = self.process.stdout.readline()
+            line = self.process.stdout.readline() if self.process.stdout is not None else b""
         except BaseException:  # Ctrl-C while it starts: not left running
             self.stop()
             raise
@@ -305,7 +305,8 @@ class ForkedProcess:
     stdin = stdout = stderr = None
 
     def __init__(self, pid: int, address: str) -> None:
-        self.pid, self.address, self.returncode = pid, address, None
+        self.pid, self.address = pid, address
+        self.returncode: int | None = None
 
     def poll(self) -> int | None:
         if self.returncode is None:
@@ -324,11 +325,11 @@ class ForkedProcess:
 
     def wait(self, timeout: float | None = None) -> int:
         deadline = None if timeout is None else time.monotonic() + timeout
-        while self.poll() is None:
-            if deadline is not None and time.monotonic() > deadline:
+        while (code := self.poll()) is None:
+            if timeout is not None and deadline is not None and time.monotonic() > deadline:
                 raise subprocess.TimeoutExpired("forked kernel", timeout)
             time.sleep(0.05)
-        return self.returncode
+        return code
 
     def send_signal(self, signum: int) -> None:
         if self.poll() is not None:  # like Popen: a process that has exited is not signalled
@@ -353,6 +354,7 @@ class Launch:
     ahead: bool = False
 
 
+UNKNOWN = Launch()  # nothing said: a record made without running a kernel
 STANDALONE = Launch(reason="单独运行（没有 fork 服务器）")  # a kernel manager's until a provisioner says otherwise
 
 

@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import BinaryIO
 
 from kit import paths
 from kit.exceptions import WRITE_FAILURES, Orphaned, OutputLocked, WriteError
