@@ -15,8 +15,8 @@ import shutil
 import time
 import uuid
 import weakref
-from queue import Empty
 from collections.abc import Awaitable
+from queue import Empty
 from typing import Any, TypeVar
 
 from jupyter_client.asynchronous import AsyncKernelClient
@@ -26,7 +26,6 @@ from jupyter_client.provisioning import LocalProvisioner
 from traitlets import Type
 
 from kit.run import forkserver, lifetime
-
 
 T = TypeVar("T")
 
