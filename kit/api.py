@@ -112,6 +112,8 @@ def run_report(params_file: Path | str, options: RunOptions | None = None) -> Ru
 
 
 def execute_plan(p: Plan, options: RunOptions, started: float | None = None) -> RunResult:
+    """Run a planned report (validated, not unchanged): execute, write every file the project publishes, publish
+    them."""
     started = time.perf_counter() if started is None else started
     nb, run = build(p, options)
     files = report_files(writers.Executed(nb, Report(p.validated), run, p.project))

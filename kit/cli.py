@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from kit import cli_zh, paths
-from kit.exceptions import KitError, ParamsError
+from kit.exceptions import KitError, ParamsError, ValidationFailed
 
 INTERRUPTED = 130  # what a shell reports for a command stopped by Ctrl-C (128 + SIGINT)
 
@@ -157,7 +157,7 @@ def validate(paths_: tuple[Path, ...]) -> None:
     acknowledged = f"，{n_ack} 处已确认的差异" if n_ack else ""
     click.echo(f"已校验 {len(files)} 个文件：{n_err} 个错误，{checked.n_warnings} 个警告{acknowledged}")
     if n_err:
-        sys.exit(3)
+        sys.exit(ValidationFailed.exit_code)  # what `kit run` exits with for the same file
 
 
 @main.command()

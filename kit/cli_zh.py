@@ -72,10 +72,12 @@ _MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "types",
 
 
 def gettext(message: str) -> str:
+    """click's message in Chinese (the message itself when the catalogue lacks it)."""
     return CATALOGUE.get(message, message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
+    """click's singular or plural message in Chinese."""
     return gettext(singular if n == 1 else plural)
 
 

@@ -64,6 +64,8 @@ def similarity(a: str, b: str) -> float:
 
 
 def diff(a: Path | str, b: Path | str) -> Difference:
+    """What changed from agency-year ``a`` to ``b`` (parameter files or published report folders): figures and text
+    similarity."""
     ra, rb = load(a), load(b)
     result = Difference(str(a), str(b))
     cells_a, cells_b = dict(labelled_cells(ra)), dict(labelled_cells(rb))

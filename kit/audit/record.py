@@ -62,6 +62,8 @@ class Acknowledged(BaseModel):
 
 
 class Validation(BaseModel):
+    """The validation result a record keeps: errors, warnings and acknowledged differences, as printed."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     errors: list[str]

@@ -54,6 +54,7 @@ class Validated(HasProblems):
         return not self.errors
 
     def raise_for_errors(self) -> None:
+        """Raise :class:`ValidationFailed` (every problem) when the file has errors."""
         if self.errors:
             raise ValidationFailed(self.file, self.problems)
 

@@ -65,6 +65,7 @@ _CLEAN_UP_ERRORS = Exception
 
 
 def shutdown(km: IPCKernelManager) -> None:
+    """Shut a kernel down now, best effort (a report whose kernel fails to stop is not failed by it)."""
     with contextlib.suppress(_CLEAN_UP_ERRORS):
         wait_for(km.shutdown_kernel(now=True))
 

@@ -229,6 +229,7 @@ def serve(address: str, parent: int) -> None:
 
 
 def main() -> None:
+    """``python -m kit.run.forkserver ADDRESS PARENT_PID``: serve until the parent is gone."""
     try:
         serve(sys.argv[1], int(sys.argv[2]))
     except _ChildDone as done:  # the forked kernel finished: leave like any Python program
@@ -239,6 +240,7 @@ def main() -> None:
 
 
 def request(address: str, message: dict, timeout: float = 30) -> dict:
+    """Send one JSON request to the fork server at ``address``; its JSON reply."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(timeout)
         sock.connect(address)
