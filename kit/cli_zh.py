@@ -65,7 +65,7 @@ CATALOGUE: dict[str, str] = {
 }
 
 # click names its value types in messages ("'x' is not a valid integer") and metavars (INTEGER)
-TYPE_NAMES = {click.types.IntParamType: "整数", click.types.FloatParamType: "小数",
+TYPE_NAMES: dict[type[click.ParamType], str] = {click.types.IntParamType: "整数", click.types.FloatParamType: "小数",
               click.types.BoolParamType: "布尔值", click.types.StringParamType: "文本"}
 
 _MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "types", "termui", "utils")
@@ -84,21 +84,22 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 @contextmanager
 def installed() -> Iterator[None]:
     """click speaking Chinese while the block runs (a command's whole invocation); click as it was after."""
+    hooks: dict[str, object] = {"_": gettext, "ngettext": ngettext}
     saved: list[tuple[object, str, object]] = []
     for name in _MODULES:
         module = importlib.import_module(f"click.{name}")
-        for attr, value in (("_", gettext), ("ngettext", ngettext)):
+        for attr, hook in hooks.items():
             if hasattr(module, attr):
                 saved.append((module, attr, getattr(module, attr)))
-                setattr(module, attr, value)
+                setattr(module, attr, hook)
     for cls, word in TYPE_NAMES.items():
         saved.append((cls, "name", cls.name))
         cls.name = word
     try:
         yield
     finally:
-        for obj, attr, value in reversed(saved):
-            setattr(obj, attr, value)
+        for owner, attr, before in reversed(saved):
+            setattr(owner, attr, before)
 
 
 class Command(click.Command):
