@@ -25,7 +25,7 @@ def run_options(func):
     """The options of RunOptions, shared by ``kit run`` and ``kit batch`` (same names as the library's)."""
     func = click.option("--timeout", type=int, default=600, show_default=True, metavar="SECONDS",
                         help="每个单元格的时间上限（秒）")(func)
-    return click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
+    return click.option("--output", type=cli_zh.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
                         help="输出根目录（默认：项目的 output/）")(func)
 
 
@@ -36,7 +36,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("params_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("params_file", type=cli_zh.Path(exists=True, dir_okay=False, path_type=Path))
 @run_options
 def run(params_file: Path, output: Path | None, timeout: int) -> None:
     """执行一个单位一个年度的报告：PARAMS_FILE → output/<单位>/<年度>/（发布格式由项目设置 [tool.kit] formats 决定）"""
@@ -56,7 +56,7 @@ def run(params_file: Path, output: Path | None, timeout: int) -> None:
 
 
 @main.command()
-@click.argument("params_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("params_dir", required=False, type=cli_zh.Path(exists=True, file_okay=False, path_type=Path))
 @run_options
 @click.option("--force", is_flag=True, help="输入没有变化的报告也重新生成")
 @click.option("--workers", type=int, default=None, metavar="N", help="同时运行的报告数（默认：CPU 核数）")
@@ -133,7 +133,7 @@ def batch(params_dir: Path | None, output: Path | None, timeout: int, force: boo
 
 
 @main.command()
-@click.argument("paths_", metavar="[PATHS]...", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths_", metavar="[PATHS]...", nargs=-1, type=cli_zh.Path(exists=True, path_type=Path))
 def validate(paths_: tuple[Path, ...]) -> None:
     """校验参数文件（默认：当前目录下的 params/，没有时用项目的 params/）；有错误时退出码非零。"""
     from kit.check.validate import validate_files
@@ -221,7 +221,7 @@ def docs(check: bool) -> None:
 
 @main.command(name="verify")
 @click.argument("report_dirs", metavar="REPORT_DIR...", nargs=-1, required=True,
-                type=click.Path(exists=True, file_okay=False, path_type=Path))
+                type=cli_zh.Path(exists=True, file_okay=False, path_type=Path))
 def verify_cmd(report_dirs: tuple[Path, ...]) -> None:
     """按记录所列的输入（参数文件、已安装的 kit 和主笔记本）重新生成已发布的报告，逐个文件比较
     （0 一致，1 不一致，2 输入已改变或用不同版本生成）。不执行报告目录中的任何代码。"""
@@ -252,8 +252,8 @@ VERIFY_WORDS = {"reproduced": "一致：由记录的输入重新生成，各文�
 
 
 @main.command(name="diff")
-@click.argument("a", type=click.Path(exists=True, path_type=Path))
-@click.argument("b", type=click.Path(exists=True, path_type=Path))
+@click.argument("a", type=cli_zh.Path(exists=True, path_type=Path))
+@click.argument("b", type=cli_zh.Path(exists=True, path_type=Path))
 def diff_cmd(a: Path, b: Path) -> None:
     """比较两个年度（参数文件或已发布的报告目录）：变化的表格数字，各部分正文的相似度。"""
     from kit.audit.diff import SIMILARITY_LIMIT, diff

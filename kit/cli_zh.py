@@ -102,6 +102,14 @@ def installed() -> Iterator[None]:
             setattr(owner, attr, before)
 
 
+class Path(click.Path):
+    """click's Path, named in Chinese in its messages (click looks the name up as the type is made)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        with installed():
+            super().__init__(*args, **kwargs)
+
+
 class Command(click.Command):
     """A command whose usage line reads 用法: kit run [选项] PARAMS_FILE."""
 
