@@ -18,13 +18,21 @@ import contextlib
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import TypedDict
 
 from nbclient import NotebookClient
 
 from kit.run.kernel import IPCKernelManager, wait_for
 
 MEMORY = NotebookClient.ipython_hist_file.default_value  # ":memory:"
-_next: dict[tuple[str, str], IPCKernelManager] = {}  # at most one: (kernel name, working folder) → kernel
+
+
+class _Waiting(TypedDict, total=False):
+    km: IPCKernelManager
+    key: tuple[str, str]  # the kernel name and working folder it was started for
+
+
+_next: _Waiting = {}
 _retired: list[IPCKernelManager] = []
 
 
@@ -35,25 +43,22 @@ def _start(kernel_name: str, cwd: Path) -> None:
     # as nbclient starts its kernels: IPython's history in memory, not in ~/.ipython (kernels
     # running at once contend for that SQLite file, and it would keep every report's parameters)
     wait_for(km.start_kernel(cwd=str(cwd), extra_arguments=[f"--HistoryManager.hist_file={MEMORY}"]))
-    _next[(kernel_name, str(cwd))] = km
+    _next["km"], _next["key"] = km, (kernel_name, str(cwd))
 
 
 def take(kernel_name: str, cwd: Path) -> IPCKernelManager | None:
     """The kernel started ahead for this report, if there is a live one that fits; then start
     the next one. The caller hands the returned kernel to :func:`retire` after use."""
     _clean_up_retired()
-    waiting = dict(_next)
-    _next.clear()
-    km = waiting.pop((kernel_name, str(cwd)), None)
-    for other in waiting.values():  # started for another kernel name or folder
-        shutdown(other)
-    if km is not None and not wait_for(km.is_alive()):
+    km, key = _next.pop("km", None), _next.pop("key", None)
+    if km is not None and (key != (kernel_name, str(cwd)) or not wait_for(km.is_alive())):
         shutdown(km)
         km = None
     try:
         _start(kernel_name, cwd)
     except (OSError, RuntimeError):  # no kernel ahead this time: the next report starts its own
-        _next.clear()
+        _next.pop("km", None)
+        _next.pop("key", None)
     if km is not None:  # what this report's kernel is
         km.launch = replace(km.launch, ahead=True)
     return km
@@ -98,5 +103,6 @@ def _clean_up_retired() -> None:
 
 def _discard() -> None:
     _clean_up_retired()
-    while _next:
-        shutdown(_next.popitem()[1])
+    km = _next.pop("km", None)
+    if km is not None:
+        shutdown(km)
