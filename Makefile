@@ -55,7 +55,8 @@ lab: $(LAB_STAMP)
 	  --LabApp.default_url=/lab/workspaces/kit $(LAB_ARGS)
 
 DEV := pytest==9.2.0 hypothesis==6.170.17 selenium==4.51.0 beautifulsoup4==4.15.0 lxml==6.1.3 psutil==7.2.2 \
-       ruff==0.17.5 mypy==2.4.1 pandas-stubs==3.1.0.261029 types-PyYAML==6.0.12.20261122
+       ruff==0.17.5 mypy==2.4.1 pandas-stubs==3.1.0.261029 types-PyYAML==6.0.12.20261122 \
+       types-openpyxl==3.1.5.20261017 types-Pygments==2.21.0.20260819 lxml-stubs==0.5.1
 
 # Regenerate both locks from pyproject's direct pins (run after changing a pin).
 lock:

@@ -132,6 +132,8 @@ def refuse_approved(p: Plan, options: RunOptions) -> None:
 
 
 def execute_plan(p: Plan, options: RunOptions, started: float | None = None) -> RunResult:
+    """Run a planned report (validated, not unchanged): execute, write every file the project publishes, publish
+    them."""
     started = time.perf_counter() if started is None else started
     refuse_approved(p, options)
     nb, run = build(p, options)
@@ -166,14 +168,14 @@ def build(p: Plan, options: RunOptions, circumstances: dict[str, Any] | None = N
           tempfile.TemporaryDirectory(prefix=lifetime.temp_prefix("run")) as tmp):
         executed = Path(tmp) / NOTEBOOK_NAME
         try:
-            nb = execute.execute(notebook, executed, notebook_parameters(p), file=validated.file,
+            nb, launch = execute.execute(notebook, executed, notebook_parameters(p), file=validated.file,
                                  kernel_name=options.kernel_name, cwd=notebook.parent, timeout=options.timeout,
                                  ahead=options.ahead)
         except ExecutionError as exc:
             if executed.exists():
                 raise keep_failed(exc, dest, executed.read_bytes()) from None
             raise
-    run = record.make(p, options, begin, datetime.now(UTC))
+    run = record.make(p, options, begin, datetime.now(UTC), launch)
     if circumstances:
         run = run.model_copy(update=circumstances)
     annotate(nb, dest, run)

@@ -11,10 +11,7 @@ from pathlib import Path
 import click
 
 from kit import cli_zh, paths
-from kit.exceptions import KitError, ParamsError, checked_summary
-
-cli_zh.install()  # click's own words in Chinese, before the commands below are declared
-
+from kit.exceptions import KitError, ParamsError, ValidationFailed, checked_summary
 
 INTERRUPTED = 130  # what a shell reports for a command stopped by Ctrl-C (128 + SIGINT)
 
@@ -30,18 +27,18 @@ def run_options(func):
                         help="每个单元格的时间上限（秒）")(func)
     func = click.option("--replace-approved", is_flag=True,
                         help="覆盖已审核的版本（默认拒绝；新版本的状态为 审核后已变更）")(func)
-    return click.option("--output", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
+    return click.option("--output", type=cli_zh.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
                         help="输出根目录（默认：项目的 output/）")(func)
 
 
 @click.group(cls=cli_zh.Group)
-@click.version_option(package_name="kit", prog_name="kit")
+@click.version_option(package_name="kit", prog_name="kit", help=cli_zh.gettext("Show the version and exit."))
 def main() -> None:
     """政府信息公开工作年度报告：参数文件 → 校验 → 执行笔记本 → 发布 HTML。"""
 
 
 @main.command()
-@click.argument("params_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("params_file", type=cli_zh.Path(exists=True, dir_okay=False, path_type=Path))
 @run_options
 def run(params_file: Path, output: Path | None, timeout: int, replace_approved: bool) -> None:
     """执行一个单位一个年度的报告：PARAMS_FILE → output/<单位>/<年度>/（发布格式由项目设置 [tool.kit] formats 决定）"""
@@ -63,7 +60,7 @@ def run(params_file: Path, output: Path | None, timeout: int, replace_approved: 
 
 @main.command(help="重新生成 PARAMS_DIR（默认：当前目录下的 params/，没有时用项目的 params/）"
                    "下每个单位每个年度的报告；某个失败不影响其他。")
-@click.argument("params_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("params_dir", required=False, type=cli_zh.Path(exists=True, file_okay=False, path_type=Path))
 @run_options
 @click.option("--force", is_flag=True, help="输入没有变化的报告也重新生成")
 @click.option("--workers", type=int, default=None, metavar="N", help="同时运行的报告数（默认：CPU 核数）")
@@ -144,7 +141,7 @@ def batch(params_dir: Path | None, output: Path | None, timeout: int, replace_ap
 
 
 @main.command()
-@click.argument("paths_", metavar="[PATHS]...", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths_", metavar="[PATHS]...", nargs=-1, type=cli_zh.Path(exists=True, path_type=Path))
 def validate(paths_: tuple[Path, ...]) -> None:
     """校验参数文件（默认：当前目录下的 params/，没有时用项目的 params/）；有错误时退出码非零。"""
     from kit.check.validate import validate_files
@@ -167,7 +164,7 @@ def validate(paths_: tuple[Path, ...]) -> None:
     n_ack = sum(len(r.acknowledged) for r in checked.results.values() if not isinstance(r, ParamsError))
     click.echo(checked_summary(len(files), n_err, checked.n_warnings, n_ack))
     if n_err:
-        sys.exit(3)
+        sys.exit(ValidationFailed.exit_code)  # what `kit run` exits with for the same file
 
 
 @main.command()
@@ -189,7 +186,7 @@ def new(agency: str, year: int, force: bool, xlsx: bool) -> None:
 
 
 @main.command(name="import")
-@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("source", type=cli_zh.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("out", required=False, type=click.Choice(["-"]), metavar="[-]")
 @click.option("--agency", help="单位标识（输出目录名，如 pingtan）：已发布的报告里没有它")
 @click.option("--year", type=int, help="应是哪一年度的报告；年度不符时拒绝")
@@ -224,7 +221,7 @@ def _import_published(source: Path, agency: str | None, year: int | None, output
     click.echo(f"未能读取 {len(result.unread)} 项（已留空，见文件开头）；校验：{errors} 个错误，"
                f"{len(result.validated.warnings)} 个警告", err=result.target is None)
     if errors:
-        sys.exit(3)
+        sys.exit(ValidationFailed.exit_code)
 
 
 def _import_workbook(source: Path, to_screen: bool, force: bool) -> None:
@@ -243,32 +240,56 @@ def _import_workbook(source: Path, to_screen: bool, force: bool) -> None:
     elif not result.readable:
         click.echo("未写入参数文件：请在原文件中改正上面的错误后重新导入", err=True)
     if result.validated.errors:
-        sys.exit(3)
+        sys.exit(ValidationFailed.exit_code)
+
+
+HELP_WIDTH = 100  # the width docs/cli.md is written at, whatever the terminal
+
+
+def cli_reference() -> str:
+    """docs/cli.md: every command's ``--help``, as the kit prints it."""
+    with cli_zh.installed():
+        return _help_pages()
+
+
+def _help_pages() -> str:
+    parts = ["# kit 命令参考", "", "本文件由 `kit docs` 根据各命令的 `--help` 生成，请勿手工修改。", ""]
+    root = click.Context(main, info_name="kit", terminal_width=HELP_WIDTH, max_content_width=HELP_WIDTH)
+    commands = [(root, "kit")] + [(click.Context(main.commands[name], info_name=name, parent=root), f"kit {name}")
+                                  for name in sorted(main.commands)]
+    for ctx, title in commands:
+        parts += [f"## {title}", "", "```", ctx.command.get_help(ctx), "```", ""]
+    return "\n".join(parts)
+
+
+def generated_docs() -> dict[Path, str]:
+    """The files ``kit docs`` writes, with their text."""
+    from kit.spec.schema_doc import reference
+
+    folder = paths.project_root() / "docs"
+    return {folder / "params.md": reference(), folder / "cli.md": cli_reference()}
 
 
 @main.command()
-@click.option("--check", is_flag=True, help="只检查 docs/params.md 是否最新；过期时退出码为 1")
+@click.option("--check", is_flag=True, help="只检查 docs/params.md 和 docs/cli.md 是否最新；过期时退出码为 1")
 def docs(check: bool) -> None:
-    """由参数模式生成参数文件说明 docs/params.md。"""
-    from kit.spec.schema_doc import reference
-
-    target = paths.project_root() / "docs" / "params.md"
-    text = reference()
-    if check:
-        current = target.read_text(encoding="utf-8") if target.exists() else ""
-        if current != text:
-            click.echo(f"{_show(target)} 已过期：请运行 kit docs", err=True)
-            sys.exit(1)
-        click.echo(f"{_show(target)} 是最新的")
-        return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
-    click.echo(f"已生成 {_show(target)}")
+    """由参数模式生成参数文件说明 docs/params.md，由各命令的 --help 生成命令参考 docs/cli.md。"""
+    for target, text in generated_docs().items():
+        if check:
+            current = target.read_text(encoding="utf-8") if target.exists() else ""
+            if current != text:
+                click.echo(f"{_show(target)} 已过期：请运行 kit docs", err=True)
+                sys.exit(1)
+            click.echo(f"{_show(target)} 是最新的")
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        click.echo(f"已生成 {_show(target)}")
 
 
 @main.command(name="verify")
 @click.argument("report_dirs", metavar="REPORT_DIR...", nargs=-1, required=True,
-                type=click.Path(exists=True, file_okay=False, path_type=Path))
+                type=cli_zh.Path(exists=True, file_okay=False, path_type=Path))
 def verify_cmd(report_dirs: tuple[Path, ...]) -> None:
     """按记录所列的输入（参数文件、已安装的 kit 和主笔记本）重新生成已发布的报告，逐个文件比较
     （0 一致，1 不一致，2 输入已改变或用不同版本生成）。不执行报告目录中的任何代码。"""
@@ -295,7 +316,7 @@ def verify_cmd(report_dirs: tuple[Path, ...]) -> None:
 
 
 @main.command()
-@click.argument("report_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("report_dir", type=cli_zh.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--by", "by", required=True, metavar="NAME", help="审核人姓名")
 @click.option("--role", type=click.Choice(["审核", "签发"]), default="审核", show_default=True, help="审核角色")
 @click.option("--note", default="", metavar="TEXT", help="审核意见")
@@ -318,8 +339,8 @@ VERIFY_WORDS = {"reproduced": "一致：由记录的输入重新生成，各文�
 
 
 @main.command(name="diff")
-@click.argument("a", type=click.Path(exists=True, path_type=Path))
-@click.argument("b", type=click.Path(exists=True, path_type=Path))
+@click.argument("a", type=cli_zh.Path(exists=True, path_type=Path))
+@click.argument("b", type=cli_zh.Path(exists=True, path_type=Path))
 def diff_cmd(a: Path, b: Path) -> None:
     """比较两个年度（参数文件或已发布的报告目录）：变化的表格数字，各部分正文的相似度。"""
     from kit.audit.diff import SIMILARITY_LIMIT, diff

@@ -1,8 +1,8 @@
 """click's own words in Chinese: "Usage:", "Error: Missing argument", option help …
 
 click looks every message up through ``gettext`` (each of its modules binds
-``gettext.gettext`` as ``_`` and ``gettext.ngettext``); :func:`install` replaces
-those two hooks with lookups in :data:`CATALOGUE`, so the kit needs no compiled
+``gettext.gettext`` as ``_`` and ``gettext.ngettext``); :func:`installed` replaces
+those two hooks with lookups in :data:`CATALOGUE` while a command runs, so the kit needs no compiled
 message catalogue and no locale settings. A message not in the catalogue stays
 as click wrote it.
 """
@@ -10,6 +10,8 @@ as click wrote it.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -70,22 +72,42 @@ _MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "types",
 
 
 def gettext(message: str) -> str:
+    """click's message in Chinese (the message itself when the catalogue lacks it)."""
     return CATALOGUE.get(message, message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
+    """click's singular or plural message in Chinese."""
     return gettext(singular if n == 1 else plural)
 
 
-def install() -> None:
-    """Make click speak Chinese (before the commands are declared: some help texts are looked up then)."""
+@contextmanager
+def installed() -> Iterator[None]:
+    """click speaking Chinese while the block runs (a command's whole invocation); click as it was after."""
+    hooks: dict[str, object] = {"_": gettext, "ngettext": ngettext}
+    saved: list[tuple[object, str, object]] = []
     for name in _MODULES:
         module = importlib.import_module(f"click.{name}")
-        for attr, translate in (("_", gettext), ("ngettext", ngettext)):
+        for attr, hook in hooks.items():
             if hasattr(module, attr):
-                setattr(module, attr, translate)
+                saved.append((module, attr, getattr(module, attr)))
+                setattr(module, attr, hook)
     for cls, word in TYPE_NAMES.items():
+        saved.append((cls, "name", cls.name))
         cls.name = word
+    try:
+        yield
+    finally:
+        for owner, attr, before in reversed(saved):
+            setattr(owner, attr, before)
+
+
+class Path(click.Path):
+    """click's Path, named in Chinese in its messages (click looks the name up as the type is made)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        with installed():
+            super().__init__(*args, **kwargs)
 
 
 class Command(click.Command):
@@ -105,3 +127,8 @@ class Group(click.Group):
         kwargs.setdefault("options_metavar", "[选项]")
         kwargs.setdefault("subcommand_metavar", "命令 [参数]...")
         super().__init__(name, **kwargs)
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the command with click's words in Chinese (from parsing to the last message)."""
+        with installed():
+            return super().main(*args, **kwargs)

@@ -102,6 +102,8 @@ class UnknownName(KitError):
 
 
 class UnknownFormatError(UnknownName):
+    """A format version no registered format has."""
+
     what, plural = "报告格式版本", "版本"
 
     @property
@@ -159,6 +161,8 @@ class ExecutionError(KitError):
 
 
 class ExportError(KitError):
+    """A published file could not be made from the executed notebook (HTML export, PDF printing)."""
+
     exit_code = 5
 
 

@@ -21,6 +21,7 @@ def project_root() -> Path:
 
 
 def params_dir() -> Path:
+    """The project's ``params/`` folder."""
     return project_root() / "params"
 
 
@@ -57,14 +58,17 @@ def input_path(path: Path | str) -> Path:
 
 
 def output_dir() -> Path:
+    """The project's ``output/`` folder."""
     return project_root() / "output"
 
 
 def master_notebook() -> Path:
+    """The master notebook every report executes."""
     return project_root() / "notebooks" / "report.ipynb"
 
 
 def lock_file() -> Path:
+    """The project's ``requirements.lock`` (one of every report's inputs)."""
     return project_root() / "requirements.lock"
 
 

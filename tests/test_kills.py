@@ -440,7 +440,8 @@ def test_disk_full_mid_batch_then_room_again(tmp_path):
         agency, year = line.removeprefix("— 失败 params/").split(".yaml：")[0].split("/")
         assert line.endswith(f"：无法写入 output/{agency}/{year}：磁盘空间已满（ENOSPC）"), line
     summary = first_out.splitlines()[-1]
-    assert summary.startswith(f"共 4 个报告：已发布 {4 - len(failed)}，未变化 0，失败 {len(failed)}，参数无效 0，警告 1；总览")
+    assert summary.startswith(f"共 4 个报告：已发布 {4 - len(failed)}，未变化 0，失败 {len(failed)}，"
+                              "参数无效 0，警告 1；总览")
     assert len(log("1.versions").split()) == 4 - len(failed)  # the published ones': no partial version
     assert log("2.rc") == "" and "Traceback" not in log("2.err"), log("2.err")
     assert log("2.out").splitlines()[-1] == (f"共 4 个报告：已发布 {len(failed)}，未变化 {4 - len(failed)}，失败 0，"

@@ -141,8 +141,8 @@ def test_a_record_forged_with_the_kits_own_functions_from_other_figures(tmp_path
     label = "表二 › 第二十条第（五）项 › 行政许可 › 本年处理决定数量"
     code, lines = run_verify(folder)
     assert code == 1 and lines[0] == f"{folder}：不一致"
-    assert lines[1].startswith("  report.html：第 108 行：记录 <p>本年度行政规范性文件制发69件、废止3件，现行有效665件；"
-                               "行政许可处理决定2294件；")
+    assert lines[1].startswith("  report.html：第 108 行：记录 <p>本年度行政规范性文件制发69件、废止3件，"
+                               "现行有效665件；行政许可处理决定2294件；")
     assert lines[2].startswith('  audit.html：第 176 行：记录 <tr><td class="path">table2.licensing.decisions</td>')
     assert lines[3] == ("  report.ipynb：元数据 papermill.parameters 的参数 params.table2.licensing.decisions"
                         f"（{label}）：记录 2294，重算 2293")
@@ -262,7 +262,8 @@ def test_pdf_dates_are_the_generation_date_with_offsets_kept():
 @pytest.mark.browser
 @pytest.mark.skipif(not any(map(shutil.which, pdf.CANDIDATES)), reason="需要 Chromium")
 def test_pdf_compared_byte_for_byte(tmp_path):
-    folder = run_report(PINGTAN / "2022.yaml", RunOptions(output=tmp_path, project=project.Project(formats=("html", "pdf")))).html.parent
+    options = RunOptions(output=tmp_path, project=project.Project(formats=("html", "pdf")))
+    folder = run_report(PINGTAN / "2022.yaml", options).html.parent
     assert record.read(folder).files == ["report.html", "report.pdf", "audit.html", "report.ipynb"]
     assert run_verify(folder)[0] == 0
     data = bytearray((folder / "report.pdf").read_bytes())

@@ -64,6 +64,8 @@ def similarity(a: str, b: str) -> float:
 
 
 def diff(a: Path | str, b: Path | str) -> Difference:
+    """What changed from agency-year ``a`` to ``b`` (parameter files or published report folders): figures and text
+    similarity."""
     return compare(load(a), load(b), str(a), str(b))
 
 

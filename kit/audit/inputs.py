@@ -21,6 +21,7 @@ def sha256_bytes(data: bytes) -> str:
 
 
 def sha256_file(path: Path | None) -> str | None:
+    """The sha256 of a file's bytes, or None when there is no such file."""
     if path is None or not Path(path).exists():
         return None
     return sha256_bytes(Path(path).read_bytes())
@@ -50,4 +51,5 @@ def report_inputs(params_file: Path | None, previous_file: Path | None) -> dict[
 
 
 def inputs_key(inputs: dict[str, str | None]) -> str:
+    """One hash of a report's inputs (name → hash): equal keys, equal reports."""
     return sha256_bytes(json.dumps(inputs, sort_keys=True).encode())

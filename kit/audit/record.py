@@ -33,7 +33,6 @@ if TYPE_CHECKING:  # the orchestrator's types; it imports this module
 SCHEMA_VERSION = 1
 NOTEBOOK_NAME = "report.ipynb"
 HTML_NAME = "report.html"
-PDF_NAME = "report.pdf"
 RECORD_NAME = "run.json"
 METADATA_KEY = "kit"
 PUBLISHED = "published"
@@ -67,6 +66,8 @@ class Acknowledged(BaseModel):
 
 
 class Validation(BaseModel):
+    """The validation result a record keeps: errors, warnings and acknowledged differences, as printed."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     errors: list[str]
@@ -128,8 +129,9 @@ def published_files(project: Project) -> list[str]:
     return [*(writers.get(name).filename for name in names), NOTEBOOK_NAME]
 
 
-def make(p: Plan, options: RunOptions, begin: datetime, end: datetime) -> Record:
-    """The record of one run of plan ``p``."""
+def make(p: Plan, options: RunOptions, begin: datetime, end: datetime,
+         launch: forkserver.Launch = forkserver.UNKNOWN) -> Record:
+    """The record of one run of plan ``p`` whose kernel started as ``launch`` says."""
     model, validated = p.validated.valid_model(), p.validated
     params_file = paths.recorded_name(p.params_file)
     fields: dict[str, Any] = {
@@ -148,9 +150,9 @@ def make(p: Plan, options: RunOptions, begin: datetime, end: datetime) -> Record
         "git_commit": provenance.git_commit(),
         "libraries": provenance.library_versions(),
         "kernel": options.kernel_name,
-        "kernel_forked": bool(forkserver.LAST_LAUNCH.get("forked")),
-        "kernel_note": forkserver.LAST_LAUNCH.get("reason"),
-        "kernel_started_ahead": bool(forkserver.LAST_LAUNCH.get("ahead")),
+        "kernel_forked": launch.forked,
+        "kernel_note": launch.reason,
+        "kernel_started_ahead": launch.ahead,
         "started_utc": begin.isoformat(timespec="seconds"),
         "ended_utc": end.isoformat(timespec="seconds"),
         "generated_on": options.generated_on or provenance.generation_date(),

@@ -28,7 +28,7 @@ from kit.content.render import labelled_cells
 from kit.content.report import Report, load_report
 from kit.exceptions import KitError
 from kit.project import Project
-from kit.read.params import read
+from kit.read.base import read
 from kit.write import writers
 
 REPRODUCED, DIFFERS, INPUTS_CHANGED, OTHER_VERSION = "reproduced", "differs", "inputs-changed", "other-version"

@@ -172,7 +172,7 @@ class AuditExporter(HTMLExporter):
     """nbconvert's HTML exporter with the audit template, without the BeautifulSoup pass (see
     :class:`kit.write.export.ReportExporter`)."""
 
-    def from_notebook_node(self, nb, resources=None, **kw):  # type: ignore[no-untyped-def]
+    def from_notebook_node(self, nb, resources=None, **kw):
         resources = self._init_resources(resources)
         info = nb.metadata.get("language_info", {})
         self.register_filter("highlight_code", Highlight2HTML(pygments_lexer=info.get("pygments_lexer", "ipython3"),

@@ -16,8 +16,6 @@ from kit.spec import formats
 from kit.spec.formats import FormatSpec
 from kit.spec.model import ReportParams, label_for, spec_of
 
-COLUMN_LABELS = dict(formats.TABLE3_COLUMNS) | {tables.TOTAL: formats.TOTAL_LABEL}
-
 
 class Context:
     """What the rules look at: the model, its spec, the file name, last year's model."""

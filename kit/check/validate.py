@@ -55,6 +55,7 @@ class Validated(HasProblems):
         return not self.errors
 
     def raise_for_errors(self) -> None:
+        """Raise :class:`ValidationFailed` (every problem) when the file has errors."""
         if self.errors:
             raise ValidationFailed(self.file, self.problems)
 
@@ -285,7 +286,7 @@ def previous_file(path: Path) -> Path | None:
     path = Path(path)
     if not path.stem.isdigit():
         return None
-    for suffix in (".yaml", ".yml"):
+    for suffix in discover.SUFFIXES:
         candidate = path.with_name(f"{int(path.stem) - 1}{suffix}")
         if candidate.exists():
             return candidate

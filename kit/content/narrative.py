@@ -25,6 +25,7 @@ def chinese_number(n: int) -> str:
 
 
 def title(params: ReportParams) -> str:
+    """The report's title: 〈单位〉〈年度〉年政府信息公开工作年度报告."""
     return f"{params.agency.name}{params.year}年政府信息公开工作年度报告"
 
 

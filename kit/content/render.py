@@ -66,6 +66,7 @@ def markdown(text: str) -> Markup:
 
 @cache
 def environment() -> Environment:
+    """The Jinja2 environment of the fragments (autoescaped, the kit's filters), built once."""
     env = Environment(
         loader=FileSystemLoader([TEMPLATES_DIR / "fragments", TEMPLATES_DIR / "govreport"]),
         autoescape=True,
@@ -90,6 +91,7 @@ def precompile() -> None:
 
 
 def render(template: str, **context: Any) -> str:
+    """Render one fragment template with ``context``."""
     return environment().get_template(template).render(**context)
 
 
@@ -145,6 +147,7 @@ def table4_html(report: Report) -> str:
 
 
 def title_html(report: Report) -> str:
+    """The report's title and opening paragraph as HTML."""
     parts = report.parts
     return render("title.html.j2", title=report.title,
                   opening=narrative.opening(report.model, [p.title for p in parts], report.summed_from_units))

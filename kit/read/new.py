@@ -19,7 +19,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from kit import paths
-from kit.check.validate import Validated, validate_data, validate_file
+from kit.check.validate import Validated, previous_file, validate_data, validate_file
 from kit.content import tables
 from kit.exceptions import KitError
 from kit.read import base, params
@@ -59,7 +59,7 @@ def carried(agency_id: str, year: int, previous: Validated | None = None) -> dic
         for key in type(prev.contact).model_fields:
             values[("contact", key)] = getattr(prev.contact, key)
         values[("signoff", "name")] = prev.signoff.name
-        carry_out = tables.table3_frame(prev, spec_of(prev)).loc["carry_out"]
+        carry_out = tables.table3_frame(prev, spec_of(prev)).loc["carry_out"].to_dict()
         for col in tables.COLUMN_KEYS:
             values[("table3", "carry_in", col)] = int(carry_out[col])
     return values
@@ -104,11 +104,9 @@ def template(agency_id: str, year: int, previous: Validated | None = None) -> st
 
 
 def _previous(folder: Path, year: int) -> Validated | None:
-    for suffix in (".yaml", ".yml"):
-        candidate = folder / f"{year - 1}{suffix}"
-        if candidate.exists():
-            return validate_file(candidate, with_previous=False)
-    return None
+    """Last year's file of the agency in ``folder``, validated on its own; None when there is none."""
+    last_year = previous_file(folder / f"{year}.yaml")
+    return validate_file(last_year, with_previous=False) if last_year is not None else None
 
 
 def new_params(agency_id: str, year: int, params_dir: Path | None = None, force: bool = False) -> Path:

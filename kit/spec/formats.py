@@ -84,6 +84,8 @@ class Row3:
 
 @dataclass(frozen=True)
 class FormatSpec:
+    """One mandated format version: the years it covers and every label it prints."""
+
     version: str
     document: str
     first_year: int

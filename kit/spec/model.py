@@ -105,6 +105,8 @@ class Acknowledgement(Strict):
 
 
 class ExtraSection(Strict):
+    """An agency's own part, placed after one of the mandated parts."""
+
     title: Annotated[Text, Field(min_length=1, title="标题（不含序号）")]
     after: Annotated[Literal[PART_KEYS], Field(title="放在哪一部分之后")]  # type: ignore[valid-type]  # keys from formats at run time
     text: Annotated[Text, Field(title="正文（Markdown）")]

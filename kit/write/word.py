@@ -21,11 +21,11 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_PARAGRAPH_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.shared import Emu, Length, Mm, Pt
 from docx.table import _Cell, _Row
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
+from lxml import etree
 
 from kit.audit import htmltext
 from kit.content import charts, render
@@ -140,7 +140,7 @@ def grid_positions(rows: list[list[htmltext.Cell]]) -> tuple[list[list[tuple[int
     return placed, 1 + max(c for _, c in taken)
 
 
-def _off(tag: str) -> BaseOxmlElement:
+def _off(tag: str) -> etree._Element:
     el = OxmlElement(tag)
     el.set(qn("w:val"), "0")
     return el
@@ -206,6 +206,8 @@ def _picture(doc: DocumentObject, chart: charts.Chart, caption: str) -> None:
     set_font(run, BODY_FONT, BODY_SIZE)
     run.add_picture(io.BytesIO(chart.png()), width=Mm(140))
     doc_pr = run._element.find(".//" + qn("wp:docPr"))
+    if doc_pr is None:
+        raise AssertionError("python-docx wrote a picture without wp:docPr")
     doc_pr.set("descr", chart.alt)  # the alt text, with the chart's figures
     doc_pr.set("title", chart.caption)
     _paragraph(doc, caption, SUBHEADING_FONT, Pt(14), align=WD_ALIGN_PARAGRAPH.CENTER, indent=Pt(0))
