@@ -61,7 +61,8 @@ def synthetic(agency: str, year: int, rng: random.Random, carry_in: dict | None)
         "agency": {"id": agency, "name": f"测试县第{agency[-3:]}局", "kind": "department", "self_name": "我局"},
         "overview": {
             "intro": f"{year}年，我局认真贯彻落实《条例》，持续推进政务公开。",
-            "proactive": {"categories": [{"name": n, "count": rng.randint(1, 40)} for n in ("政策文件", "工作动态", "人事信息")]},
+            "proactive": {"categories": [{"name": n, "count": rng.randint(1, 40)}
+                                         for n in ("政策文件", "工作动态", "人事信息")]},
             "subsections": [{"title": "主动公开", "text": "围绕中心工作，**及时**公开各类信息。"}],
         },
         "table2": {
@@ -202,7 +203,8 @@ def one(f):
     from nbconvert import HTMLExporter
     root = Path(sys.argv[1])
     out = root / "plain" / (f.replace("/", "_") + ".ipynb")
-    nb = papermill.execute_notebook(str(root / "notebooks/report.ipynb"), str(out), parameters={"params_file": "../" + f},
+    nb = papermill.execute_notebook(str(root / "notebooks/report.ipynb"), str(out),
+                                    parameters={"params_file": "../" + f},
                                     cwd=str(root / "notebooks"), progress_bar=False, kernel_name="python3")
     html, _ = HTMLExporter(exclude_input=True).from_notebook_node(nb)
     out.with_suffix(".html").write_text(html, encoding="utf-8")
@@ -248,7 +250,9 @@ FORMAT_SETS = (("html",), ("html", "docx"), ("html", "pdf"), ("html", "pdf", "do
 
 
 def formats_cost(root: Path, env: dict, n: int) -> None:
-    """(h) the project's formats (kit.toml): kit batch --force (forked, ahead) per set; the time each adds per report."""
+    """(h) the project's formats (kit.toml): kit batch --force (forked, ahead) per set.
+
+    Reports the time each format adds per report."""
     walls = {}
     for formats in FORMAT_SETS:
         (root / "kit.toml").write_text(f"formats = {list(formats)!r}\n".replace("'", '"'), encoding="utf-8")
@@ -379,7 +383,8 @@ def main() -> None:
               f"(vs the best plain driver)   a/g = {a / g['wall']:.2f}")
         mem = kernel_memory(root, env)
         print(f"kernel memory after imports: stock RSS {mem['stock']['VmRSS']:.0f} MiB (PSS {mem['stock']['Pss']:.0f}),"
-              f" forked RSS {mem['forked']['VmRSS']:.0f} MiB (PSS {mem['forked']['Pss']:.0f}: pages shared with the server)")
+              f" forked RSS {mem['forked']['VmRSS']:.0f} MiB"
+              f" (PSS {mem['forked']['Pss']:.0f}: pages shared with the server)")
         print("time per report (the forked-ahead batch's notebooks; kernel start overlaps the previous report):")
         for name, seconds in breakdown(root).items():
             print(f"  {name:38s} {seconds:6.3f} s")

@@ -2,13 +2,15 @@
 
 __version__ = "0.1.0"
 
+from typing import Any
+
 from kit import show
 from kit.content.report import Report, load_report
 
 __all__ = ["Report", "__version__", "load_report", "run_report", "show"]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     # run_report pulls in papermill/nbconvert: only on demand, so the kernel's
     # `import kit` stays light.
     if name == "run_report":

@@ -17,11 +17,11 @@ from typing import Any
 import nbformat
 
 from kit import paths, project
-from kit.audit import inputs, provenance, record
+from kit.audit import approvals, inputs, provenance, record
 from kit.audit.record import HTML_NAME, NOTEBOOK_NAME
 from kit.check.validate import Validated, validate_file
 from kit.content.report import Report
-from kit.exceptions import ExecutionError, Problem, WriteError
+from kit.exceptions import ApprovedReport, ExecutionError, Problem, WriteError
 from kit.run import execute, lifetime
 from kit.write import publish, writers
 
@@ -36,6 +36,7 @@ class RunOptions:
     generated_on: str | None = None  # the report's generation date (an input: kit verify re-uses it)
     project: project.Project | None = None  # the formats and page settings; None: the project's own (kit.toml)
     ahead: bool = False  # start the kernel for the worker's next report before running this one
+    replace_approved: bool = False  # publish over a version whose bytes are approved (kit approve)
 
 
 @dataclass
@@ -54,12 +55,16 @@ class Plan:
         """The hash of the inputs and of the project settings that shape the files (formats …)."""
         return inputs.inputs_key({**self.inputs, "project": self.project.key()})
 
+    @property
+    def file_names(self) -> list[str]:
+        """Every file this report publishes (run.json last)."""
+        return [*record.published_files(self.project), record.RECORD_NAME]
+
     def unchanged(self) -> bool:
         """Published already from exactly these inputs and settings (and still complete)."""
         run = record.read(self.dest)
         return (run is not None and run.inputs_key == self.key
-                and all((self.dest / name).exists() for name in [*record.published_files(self.project),
-                                                                  record.RECORD_NAME]))
+                and all((self.dest / name).exists() for name in self.file_names))
 
 
 @dataclass
@@ -77,10 +82,15 @@ def failed_notebook_path(dest: Path) -> Path:
     return dest.parent / f"{dest.name}.failed.ipynb"
 
 
+def project_of(options: RunOptions) -> project.Project:
+    """The options' project settings, or the project's own (kit.toml) when they name none."""
+    return options.project if options.project is not None else project.load()
+
+
 def with_project(options: RunOptions | None) -> RunOptions:
     """The options with the project's settings read (once, in the driver: workers get them resolved)."""
     options = options or RunOptions()
-    return options if options.project is not None else replace(options, project=project.load())
+    return options if options.project is not None else replace(options, project=project_of(options))
 
 
 def rolled_up_from(validated: Validated) -> list[Path]:
@@ -92,14 +102,13 @@ def rolled_up_from(validated: Validated) -> list[Path]:
 def plan(params_file: Path | str, options: RunOptions | None = None) -> Plan:
     """Read and validate the parameter file; raise ValidationFailed on any error."""
     options = with_project(options)
-    params_file = Path(params_file)
+    params_file = paths.input_path(params_file)
     validated = validate_file(params_file)
-    validated.raise_for_errors()
-    model = validated.model
+    model = validated.valid_model()
     prev = validated.previous.path if validated.previous is not None else None
     dest = paths.report_dir(model.agency.id, model.year, options.output)
     return Plan(params_file, validated, dest, prev, inputs.report_inputs(params_file, prev, rolled_up_from(validated)),
-                options.project)
+                project_of(options))
 
 
 def run_report(params_file: Path | str, options: RunOptions | None = None) -> RunResult:
@@ -113,13 +122,27 @@ def run_report(params_file: Path | str, options: RunOptions | None = None) -> Ru
     options = with_project(options)
     started = time.perf_counter()
     p = plan(params_file, options)
+    refuse_approved(p, options)
     lifetime.remove_orphaned_temp_folders()
     with publish.output_lock(options.output or paths.output_dir(), "kit run", shared=True):
         return execute_plan(p, options, started)
 
 
+def refuse_approved(p: Plan, options: RunOptions) -> None:
+    """ApprovedReport when publishing ``p`` would replace a version whose bytes are approved,
+    unless the options say to (``--replace-approved``)."""
+    if options.replace_approved:
+        return
+    state = approvals.approval_state(p.dest)
+    if state.approved:
+        raise ApprovedReport(paths.relative_to_root(p.dest), state.label)
+
+
 def execute_plan(p: Plan, options: RunOptions, started: float | None = None) -> RunResult:
+    """Run a planned report (validated, not unchanged): execute, write every file the project publishes, publish
+    them."""
     started = time.perf_counter() if started is None else started
+    refuse_approved(p, options)
     nb, run = build(p, options)
     files = report_files(writers.Executed(nb, Report(p.validated), run, p.project))
     publish.publish(p.dest, files)
@@ -152,14 +175,14 @@ def build(p: Plan, options: RunOptions, circumstances: dict[str, Any] | None = N
           tempfile.TemporaryDirectory(prefix=lifetime.temp_prefix("run")) as tmp):
         executed = Path(tmp) / NOTEBOOK_NAME
         try:
-            nb = execute.execute(notebook, executed, notebook_parameters(p), file=validated.file,
+            nb, launch = execute.execute(notebook, executed, notebook_parameters(p), file=validated.file,
                                  kernel_name=options.kernel_name, cwd=notebook.parent, timeout=options.timeout,
                                  ahead=options.ahead)
         except ExecutionError as exc:
             if executed.exists():
                 raise keep_failed(exc, dest, executed.read_bytes()) from None
             raise
-    run = record.make(p, options, begin, datetime.now(UTC))
+    run = record.make(p, options, begin, datetime.now(UTC), launch)
     if circumstances:
         run = run.model_copy(update=circumstances)
     annotate(nb, dest, run)

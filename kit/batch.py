@@ -18,20 +18,21 @@ from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
+from typing import NotRequired, TypedDict
 
 from kit import paths, rollup, status
-from kit.api import Plan, RunOptions, execute_plan, plan, with_project
-from kit.audit import record
+from kit.api import Plan, RunOptions, execute_plan, plan, refuse_approved, with_project
+from kit.audit import approvals, record
 from kit.check import validate
 from kit.content import narrative, render
-from kit.exceptions import KitError, OutputLocked, ValidationFailed, WriteError
+from kit.exceptions import ApprovedReport, KitError, OutputLocked, ValidationFailed, WriteError
 from kit.read import base, discover
 from kit.run import lifetime
 from kit.run.forkserver import ForkServer, swap_address
 from kit.write import publish
 
 STATUS_LABELS = {"published": "已发布", "unchanged": "未变化（未重新生成）", "failed": "失败", "invalid": "参数无效",
-                 "interrupted": "已中断（未完成）"}
+                 "interrupted": "已中断（未完成）", "refused": "已审核，未覆盖"}
 LOCK_NAME = publish.LOCK_NAME
 INDEX_NAME = "index.html"
 CUT_OFF = "批处理被中断（Ctrl-C）：此报告未完成，已发布的版本（如有）保持不变"
@@ -43,7 +44,7 @@ class Outcome:
     """What became of one parameter file in a batch (picklable, crosses processes)."""
 
     params_file: str
-    status: str  # published | unchanged | failed | invalid
+    status: str  # published | unchanged | failed | invalid | interrupted | refused (approved, not replaced)
     agency: str
     year: str
     title: str = ""
@@ -52,6 +53,7 @@ class Outcome:
     warnings: tuple[str, ...] = ()
     seconds: float = 0.0
     files: tuple[str, ...] = ()  # the report's files (not the audit record), as paths to show
+    approval: str = ""  # the sign-off state of the published version (index.html)
 
     @property
     def file_names(self) -> list[str]:
@@ -86,7 +88,16 @@ def param_files(root: Path) -> list[Path]:
     return discover.param_files(root)
 
 
-def _base(path: Path) -> dict[str, str]:
+class _Named(TypedDict):
+    """The fields of an Outcome that name its report (``Outcome(**named, status=…)``)."""
+
+    params_file: str
+    agency: str
+    year: str
+    title: NotRequired[str]
+
+
+def _base(path: Path) -> _Named:
     return {"params_file": paths.relative_to_root(path), "agency": path.parent.name, "year": path.stem}
 
 
@@ -106,10 +117,19 @@ def prepare(path: Path, options: RunOptions, force: bool = False) -> Plan | Outc
         return _invalid(path, exc)
     if not force and p.unchanged():
         return Outcome(**_described(p), status="unchanged", warnings=tuple(str(w) for w in p.validated.warnings),
-                       files=tuple(paths.relative_to_root(p.dest / n) for n in record.published_files(p.project)
-                                   if n.startswith("report.")
-                                   and not n.endswith(".ipynb")))
+                       files=_published(p))
+    try:
+        refuse_approved(p, options)
+    except ApprovedReport as exc:
+        return Outcome(**_described(p), status="refused", message=str(exc),
+                       warnings=tuple(str(w) for w in p.validated.warnings), files=_published(p))
     return p
+
+
+def _published(p: Plan) -> tuple[str, ...]:
+    """The report's files already published for ``p`` (not the audit record), as paths to show."""
+    return tuple(paths.relative_to_root(p.dest / n) for n in record.published_files(p.project)
+                 if n.startswith("report.") and not n.endswith(".ipynb"))
 
 
 def prepare_all(files: list[Path], options: RunOptions, force: bool = False) -> tuple[list[Outcome], list[Plan]]:
@@ -125,8 +145,9 @@ def prepare_each(files: list[Path], options: RunOptions, force: bool = False) ->
 
     def claim(item: Plan | Outcome) -> tuple | None:
         if isinstance(item, Plan):
-            return item.validated.model.agency.id, item.validated.model.year
-        return (item.agency, item.year) if item.status == "unchanged" else None
+            model = item.validated.valid_model()
+            return model.agency.id, model.year
+        return (item.agency, item.year) if item.status in {"unchanged", "refused"} else None
 
     for group in discover.clashes((f, claim(item)) for f, item in prepared.items()):
         message = discover.clash_message(group)
@@ -135,8 +156,8 @@ def prepare_each(files: list[Path], options: RunOptions, force: bool = False) ->
     return prepared
 
 
-def _described(p: Plan) -> dict[str, str]:
-    model = p.validated.model
+def _described(p: Plan) -> _Named:
+    model = p.validated.valid_model()
     return {**_base(p.params_file), "agency": model.agency.id, "year": str(model.year),
             "title": narrative.title(model)}
 
@@ -215,10 +236,19 @@ def run_batch(root: Path | None = None, options: RunOptions | None = None, *, fo
                 if f not in ended:
                     done(f, cut_off(plans.get(f) or f))
             lifetime.remove_orphaned_temp_folders()  # the stopped workers'
-        result.outcomes = sorted((o for _, o in finished), key=lambda o: (o.agency, o.year, o.params_file))
+        result.outcomes = sorted((with_approval(output, o) for _, o in finished),
+                                 key=lambda o: (o.agency, o.year, o.params_file))
         pages = [] if result.interrupted else write_status_pages(files, output)
         result.index, result.index_error = write_index(output, result.outcomes, pages)
     return result
+
+
+def with_approval(output: Path, outcome: Outcome) -> Outcome:
+    """The outcome with the sign-off state of the version published under its agency-year, if any."""
+    folder = output / outcome.agency / outcome.year
+    if record.read(folder) is None:
+        return outcome
+    return replace(outcome, approval=approvals.approval_state(folder).label)
 
 
 def cut_off(item: Plan | Path) -> Outcome:
@@ -265,9 +295,12 @@ def _execute(plans: dict[Path, Plan], options: RunOptions, executor: Executor | 
         server = stack.enter_context(fork_server(kernel if own else "stock"))  # Dask workers are elsewhere
         if server is not None and ahead:
             options = replace(options, ahead=True)
-        pool = executor or default_executor(min(workers or os.cpu_count() or 1, len(plans)))
-        if own:  # the workers go before the fork server and its kernels
-            stack.callback(pool.shutdown, wait=True, cancel_futures=True)
+        own_pool: ProcessPoolExecutor | None = None
+        if executor is None:
+            own_pool = executor = default_executor(min(workers or os.cpu_count() or 1, len(plans)))
+            # the workers go before the fork server and its kernels
+            stack.callback(own_pool.shutdown, wait=True, cancel_futures=True)
+        pool = executor
         collected: set[Future] = set()
         try:
             with lifetime.children_ignore_sigint():  # workers start here: Ctrl-C is the driver's alone
@@ -283,8 +316,8 @@ def _execute(plans: dict[Path, Plan], options: RunOptions, executor: Executor | 
             for future, (f, p) in futures.items():  # finished, not yet collected
                 if future not in collected and future.done() and not future.cancelled():
                     done(f, _collect(future, p))
-            if own:
-                _kill_workers(pool)  # the running reports are cut off
+            if own_pool is not None:
+                _kill_workers(own_pool)  # the running reports are cut off
             raise
 
 

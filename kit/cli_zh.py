@@ -1,8 +1,8 @@
 """click's own words in Chinese: "Usage:", "Error: Missing argument", option help …
 
 click looks every message up through ``gettext`` (each of its modules binds
-``gettext.gettext`` as ``_`` and ``gettext.ngettext``); :func:`install` replaces
-those two hooks with lookups in :data:`CATALOGUE`, so the kit needs no compiled
+``gettext.gettext`` as ``_`` and ``gettext.ngettext``); :func:`installed` replaces
+those two hooks with lookups in :data:`CATALOGUE` while a command runs, so the kit needs no compiled
 message catalogue and no locale settings. A message not in the catalogue stays
 as click wrote it.
 """
@@ -10,6 +10,9 @@ as click wrote it.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import click
 
@@ -62,37 +65,57 @@ CATALOGUE: dict[str, str] = {
 }
 
 # click names its value types in messages ("'x' is not a valid integer") and metavars (INTEGER)
-TYPE_NAMES = {click.types.IntParamType: "整数", click.types.FloatParamType: "小数",
+TYPE_NAMES: dict[type[click.ParamType], str] = {click.types.IntParamType: "整数", click.types.FloatParamType: "小数",
               click.types.BoolParamType: "布尔值", click.types.StringParamType: "文本"}
 
 _MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "types", "termui", "utils")
 
 
 def gettext(message: str) -> str:
+    """click's message in Chinese (the message itself when the catalogue lacks it)."""
     return CATALOGUE.get(message, message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
+    """click's singular or plural message in Chinese."""
     return gettext(singular if n == 1 else plural)
 
 
-def install() -> None:
-    """Make click speak Chinese (before the commands are declared: some help texts are looked up then)."""
+@contextmanager
+def installed() -> Iterator[None]:
+    """click speaking Chinese while the block runs (a command's whole invocation); click as it was after."""
+    hooks: dict[str, object] = {"_": gettext, "ngettext": ngettext}
+    saved: list[tuple[object, str, object]] = []
     for name in _MODULES:
         module = importlib.import_module(f"click.{name}")
-        if hasattr(module, "_"):
-            module._ = gettext
-        if hasattr(module, "ngettext"):
-            module.ngettext = ngettext
+        for attr, hook in hooks.items():
+            if hasattr(module, attr):
+                saved.append((module, attr, getattr(module, attr)))
+                setattr(module, attr, hook)
     for cls, word in TYPE_NAMES.items():
+        saved.append((cls, "name", cls.name))
         cls.name = word
+    try:
+        yield
+    finally:
+        for owner, attr, before in reversed(saved):
+            setattr(owner, attr, before)
+
+
+class Path(click.Path):
+    """click's Path, named in Chinese in its messages (click looks the name up as the type is made)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        with installed():
+            super().__init__(*args, **kwargs)
 
 
 class Command(click.Command):
     """A command whose usage line reads 用法: kit run [选项] PARAMS_FILE."""
 
-    def __init__(self, *args, options_metavar: str | None = "[选项]", **kwargs) -> None:
-        super().__init__(*args, options_metavar=options_metavar, **kwargs)
+    def __init__(self, name: str | None, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", "[选项]")
+        super().__init__(name, **kwargs)
 
 
 class Group(click.Group):
@@ -100,6 +123,12 @@ class Group(click.Group):
 
     command_class = Command
 
-    def __init__(self, *args, options_metavar: str | None = "[选项]",
-                 subcommand_metavar: str | None = "命令 [参数]...", **kwargs) -> None:
-        super().__init__(*args, options_metavar=options_metavar, subcommand_metavar=subcommand_metavar, **kwargs)
+    def __init__(self, name: str | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", "[选项]")
+        kwargs.setdefault("subcommand_metavar", "命令 [参数]...")
+        super().__init__(name, **kwargs)
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the command with click's words in Chinese (from parsing to the last message)."""
+        with installed():
+            return super().main(*args, **kwargs)

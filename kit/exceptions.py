@@ -46,10 +46,21 @@ class Problem:
         return text
 
 
+def checked_summary(files: int, errors: int, warnings: int, acknowledged: int = 0) -> str:
+    """The last line of ``kit validate`` (and of the notebook's validation list)."""
+    noted = f"，{acknowledged} 处已确认的差异" if acknowledged else ""
+    return f"已校验 {files} 个文件：{errors} 个错误，{warnings} 个警告{noted}"
+
+
 class HasProblems:
     """Errors and warnings among ``self.problems`` (a validation result, a refused file)."""
 
     problems: list[Problem]
+
+    def lines(self) -> list[str]:
+        """Every problem as ``kit validate`` prints it (relative to the project root), then its summary line."""
+        return [str(p) for p in self.problems] + [
+            checked_summary(1, len(self.errors), len(self.warnings), len(self.acknowledged))]
 
     @property
     def errors(self) -> list[Problem]:
@@ -91,6 +102,8 @@ class UnknownName(KitError):
 
 
 class UnknownFormatError(UnknownName):
+    """A format version no registered format has."""
+
     what, plural = "报告格式版本", "版本"
 
     @property
@@ -112,6 +125,9 @@ class ParamsError(KitError):
         return (self.file, self.message, self.line, self.column)
 
 
+STOPPED = "报告在此停止：请改正参数文件中的错误，再运行全部单元格（Restart and Run All）"
+
+
 class ValidationFailed(HasProblems, KitError):
     """A parameter file that breaks the schema or the format's rules."""
 
@@ -124,6 +140,10 @@ class ValidationFailed(HasProblems, KitError):
 
     def _args(self) -> tuple:
         return (self.file, self.problems)
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows instead of a traceback (the notebook's validation cell): the list."""
+        return [*self.lines(), STOPPED]
 
 
 class ExecutionError(KitError):
@@ -141,6 +161,8 @@ class ExecutionError(KitError):
 
 
 class ExportError(KitError):
+    """A published file could not be made from the executed notebook (HTML export, PDF printing)."""
+
     exit_code = 5
 
 
@@ -183,7 +205,8 @@ class WriteError(KitError):
 
     def __init__(self, path: str, code: int) -> None:
         self.path, self.code = path, code
-        super().__init__(f"无法写入 {path}：{WRITE_FAILURES.get(code, '写入失败')}（{errno.errorcode.get(code, code)}）")
+        reason = WRITE_FAILURES.get(code, "写入失败")
+        super().__init__(f"无法写入 {path}：{reason}（{errno.errorcode.get(code, code)}）")
 
     def _args(self) -> tuple:
         return (self.path, self.code)
@@ -211,3 +234,23 @@ class ProjectError(KitError):
     """The project's settings (kit.toml, or [tool.kit] in pyproject.toml) cannot be used."""
 
     exit_code = 2
+
+
+class ApprovalError(KitError):
+    """A report that cannot be approved (no published report, an unknown role, a broken log)."""
+
+    exit_code = 2
+
+
+class ApprovedReport(KitError):
+    """Publishing would replace an approved version (``--replace-approved`` allows it)."""
+
+    exit_code = 8
+
+    def __init__(self, dest: str, approved: str) -> None:
+        self.dest, self.approved = dest, approved
+        super().__init__(f"{dest} 的现行版本{approved}：不覆盖已审核的版本；确需重新发布请加 --replace-approved"
+                         "（发布后状态为 审核后已变更，需重新审核）")
+
+    def _args(self) -> tuple:
+        return (self.dest, self.approved)

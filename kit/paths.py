@@ -21,6 +21,7 @@ def project_root() -> Path:
 
 
 def params_dir() -> Path:
+    """The project's ``params/`` folder."""
     return project_root() / "params"
 
 
@@ -45,15 +46,29 @@ def shown(path: Path | str) -> str:
         return path.as_posix()
 
 
+def input_path(path: Path | str) -> Path:
+    """A file the user names: as given when it exists from the working directory (or is absolute),
+    else relative to the project root when it exists there, so ``params/…`` works from the project
+    root and from ``notebooks/`` (the notebook's folder) alike."""
+    path = Path(path)
+    if path.is_absolute() or path.exists():
+        return path
+    rooted = project_root() / path
+    return rooted if rooted.exists() else path
+
+
 def output_dir() -> Path:
+    """The project's ``output/`` folder."""
     return project_root() / "output"
 
 
 def master_notebook() -> Path:
+    """The master notebook every report executes."""
     return project_root() / "notebooks" / "report.ipynb"
 
 
 def lock_file() -> Path:
+    """The project's ``requirements.lock`` (one of every report's inputs)."""
     return project_root() / "requirements.lock"
 
 

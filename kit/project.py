@@ -24,6 +24,8 @@ KNOWN_FORMATS = ("html", "pdf", "docx")  # also the order files are written in
 
 @dataclass(frozen=True)
 class Project:
+    """The project's settings: the formats it publishes (html first), the version line, the charts in Word."""
+
     formats: tuple[str, ...] = ("html",)
     show_version: bool = False
     docx_charts: bool = True

@@ -15,7 +15,7 @@ from kit.api import RunOptions, run_report
 from kit.audit.diff import diff
 from kit.audit.inputs import sha256_file
 from kit.audit.verify import verify
-from tests.conftest import ROOT, SEED_PARAMS
+from tests.helpers import ROOT, SEED_PARAMS
 
 pytestmark = pytest.mark.slow
 PINGTAN = ROOT / "params" / "pingtan"
@@ -107,7 +107,8 @@ def test_diff_pingtan_2021_to_2022():
     assert figures["表三 › 一、本年新收政府信息公开申请数量 › 自然人"] == ("64", "71")
     assert figures["表三 › 一、本年新收政府信息公开申请数量 › 总计"] == ("70", "74")
     assert figures["表二 › 第二十条第（一）项 › 行政规范性文件 › 本年制发件数"] == ("69", "88")
-    assert figures["表二 › 第二十条第（八）项 › 行政事业性收费 › 本年收费金额（单位：万元）"] == ("24252.311082", "9116.36")
+    fees = "表二 › 第二十条第（八）项 › 行政事业性收费 › 本年收费金额（单位：万元）"
+    assert figures[fees] == ("24252.311082", "9116.36")
     assert figures["表四 › 行政复议 › 总计"] == ("3", "2")
     assert "表三 › 二、上年结转政府信息公开申请数量 › 自然人" in figures  # 0 → 1 (X1)
     assert "表二 › 第二十条第（一）项 › 规章 › 本年制发件数" not in figures  # 0 both years

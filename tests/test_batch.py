@@ -19,7 +19,7 @@ from kit import cli
 from kit.api import RunOptions
 from kit.audit import record
 from kit.batch import BatchLocked, batch_lock, run_batch
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -80,8 +80,8 @@ def test_failures_are_reported_and_the_rest_publishes(project):
     by_file = {o.params_file: o for o in result.outcomes}
     assert "RuntimeError: boom 单位的笔记本出错" in by_file["params/boom/2020.yaml"].message
     assert by_file["params/broken/2020.yaml"].errors == (
-        "params/broken/2020.yaml:41: 错误[schema] table2.procurement.projects（表二 › 第二十条第（九）项 › 政府集中采购 › "
-        "采购项目数量）：不能为负数（应为 ≥ 0，实际为 -2）",)
+        "params/broken/2020.yaml:41: 错误[schema] table2.procurement.projects"
+        "（表二 › 第二十条第（九）项 › 政府集中采购 › 采购项目数量）：不能为负数（应为 ≥ 0，实际为 -2）",)
     out = project / "output"
     assert (out / "boom" / "2020.failed.ipynb").exists() and not (out / "boom" / "2020").exists()
     assert not (out / "broken").exists()
@@ -127,14 +127,14 @@ def test_second_batch_is_refused_while_one_runs(project):
     out = project / "output"
     with batch_lock(out), pytest.raises(BatchLocked) as info:
         run_batch(workers=1)
-    assert str(info.value) == (f"另一个 kit batch 正在写入同一输出目录（进程 {os.getpid()}，锁文件 output/.kit-batch.lock）："
-                               "请等它结束后再运行")
+    assert str(info.value) == (f"另一个 kit batch 正在写入同一输出目录（进程 {os.getpid()}，"
+                               "锁文件 output/.kit-batch.lock）：请等它结束后再运行")
 
 
 def version_key(version: Path) -> str:
     """The inputs key of one published version folder, checked whole: its three files, of one run."""
     files = sorted(p.name for p in version.iterdir())
-    assert files == ["report.html", "report.ipynb", "run.json"], (version, files)
+    assert files == ["audit.html", "report.html", "report.ipynb", "run.json"], (version, files)
     run = record.read(version)
     html = (version / "report.html").read_text(encoding="utf-8")
     assert html.rstrip().endswith("</html>")

@@ -9,8 +9,7 @@ from selenium.webdriver.common.by import By
 
 from kit import paths
 from tests import browser
-from tests.conftest import in_ci
-from tests.helpers import all_labels
+from tests.helpers import all_labels, in_ci
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from kit import api, cli
-from tests.conftest import SEED_PARAMS
 from tests.factories import PROBLEMS
+from tests.helpers import SEED_PARAMS
 
 
 def test_run_passes_its_options_to_the_library(monkeypatch, tmp_path):

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from kit import cli
-from tests.conftest import ROOT
 from tests.factories import PROBLEMS
+from tests.helpers import ROOT
 
 LAST = ("year: 2021\nagency: {id: test-agency, name: 测试局, kind: department}\n"
         "overview: {proactive: {total: 3}}\ntable3: {new: {natural: -2}}\n" f"problems: {PROBLEMS}\n")
@@ -23,8 +23,8 @@ X0 = ("params/test-agency/2022.yaml: 警告[X0]：上年参数文件 params/test
 M1 = ("params/test-agency/2022.yaml:4: 警告[M1] table2.fees.amount（表二 › 第二十条第（八）项 › 行政事业性收费 › "
       "本年收费金额（单位：万元））：金额以万元为单位，一般保留两位小数；请核对是否把元当作万元或多抄了小数位"
       "（应为 至多2位小数，实际为 1.234）")
-LAST_ERROR = ("params/test-agency/2021.yaml:4: 错误[schema] table3.new.natural（表三 › 一、本年新收政府信息公开申请数量 › "
-              "自然人）：不能为负数（应为 ≥ 0，实际为 -2）")
+LAST_ERROR = ("params/test-agency/2021.yaml:4: 错误[schema] table3.new.natural"
+              "（表三 › 一、本年新收政府信息公开申请数量 › 自然人）：不能为负数（应为 ≥ 0，实际为 -2）")
 
 
 @pytest.fixture
@@ -76,7 +76,8 @@ def test_batch_prints_each_reports_warnings_and_counts_them(project):
     f.write_text(THIS.replace("carry_in: {natural: 1}", "carry_in: {natural: 2}"), encoding="utf-8")
     result = CliRunner().invoke(cli.main, ["batch", "--output", "out"])
     assert result.exit_code == 1
-    r1 = ("params/test-agency/2022.yaml:5: 错误[R1] table3.carry_out.natural（表三 › 四、结转下年度继续办理 › 自然人）："
+    r1 = ("params/test-agency/2022.yaml:5: 错误[R1] table3.carry_out.natural"
+          "（表三 › 四、结转下年度继续办理 › 自然人）："
           "一、本年新收 + 二、上年结转应等于（七）总计 + 四、结转下年度：2 + 2 ≠ 3 + 0（应为 1，实际为 0）")
     assert lines(result) == [
         "参数目录 params",
@@ -101,9 +102,11 @@ def test_run_and_batch_say_the_previous_year_is_invalid_and_still_publish(projec
     assert "本年度我单位共收到政府信息公开申请2件（其中自然人2件，法人或其他组织0件），上年结转1件；" in html
     assert "较上年" not in html and "上年为" not in html and "与上年持平" not in html
     result = CliRunner().invoke(cli.main, ["batch", "--output", "out", "--force"])
-    assert lines(result)[1:5] == ["参数无效 params/test-agency/2021.yaml", lines(result)[2], f"    {M1}", f"    {X0}"]
+    assert lines(result)[1:7] == ["参数无效 params/test-agency/2021.yaml", lines(result)[2],
+                                  "    out/test-agency/2022/report.html", "    out/test-agency/2022/audit.html",
+                                  f"    {M1}", f"    {X0}"]
     assert lines(result)[2].startswith("已发布 params/test-agency/2022.yaml（")
-    assert lines(result)[5] == "共 2 个报告：已发布 1，未变化 0，失败 0，参数无效 1，警告 2；总览 out/index.html"
+    assert lines(result)[7] == "共 2 个报告：已发布 1，未变化 0，失败 0，参数无效 1，警告 2；总览 out/index.html"
 
 
 def test_click_speaks_chinese():

@@ -11,8 +11,7 @@ from bs4 import BeautifulSoup
 from kit.api import HTML_NAME, NOTEBOOK_NAME, failed_notebook_path
 from kit.audit.record import RECORD_NAME
 from kit.read.params import read
-from tests.conftest import SEED_PARAMS, SEED_TEXT
-from tests.helpers import all_labels, seed_table_cells, skeleton_grids, table_grids, text_of
+from tests.helpers import SEED_PARAMS, SEED_TEXT, all_labels, seed_table_cells, skeleton_grids, table_grids, text_of
 
 pytestmark = pytest.mark.slow
 
@@ -22,7 +21,7 @@ SEED = SEED_TEXT.read_text(encoding="utf-8")
 def test_exact_files_written(seed_run):
     dest = seed_run.html.parent
     assert dest.parts[-2:] == ("ninghai-commerce", "2020")
-    assert sorted(p.name for p in dest.iterdir()) == [HTML_NAME, NOTEBOOK_NAME, RECORD_NAME]
+    assert sorted(p.name for p in dest.iterdir()) == ["audit.html", HTML_NAME, NOTEBOOK_NAME, RECORD_NAME]
     assert not failed_notebook_path(dest).exists()
     # output/<agency>/2020 is a link to the one complete version folder beside it
     assert dest.is_symlink()
@@ -35,7 +34,8 @@ def test_title_and_part_headings_are_the_seeds(seed_html):
     soup = BeautifulSoup(seed_html, "lxml")
     assert soup.title.get_text() == "宁海县商务局2020年政府信息公开工作年度报告"
     assert [h.get_text() for h in soup.find_all("h1")] == ["宁海县商务局2020年政府信息公开工作年度报告"]
-    seed_headings = [line for line in SEED.splitlines() if re.match(r"^(\[bookmark: _GoBack\])?[一二三四五六七]、", line)]
+    heading = re.compile(r"^(\[bookmark: _GoBack\])?[一二三四五六七]、")
+    seed_headings = [line for line in SEED.splitlines() if heading.match(line)]
     seed_headings = [h.replace("[bookmark: _GoBack]", "") for h in seed_headings]
     assert [h.get_text() for h in soup.find_all("h2")] == seed_headings
     subs = [line for line in SEED.splitlines() if re.match(r"^（[一二三]）", line)]

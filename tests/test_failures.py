@@ -9,7 +9,7 @@ import pytest
 
 from kit.api import RunOptions, failed_notebook_path, run_report
 from kit.exceptions import ExecutionError, ValidationFailed
-from tests.conftest import SEED_PARAMS
+from tests.helpers import SEED_PARAMS
 
 
 def snapshot(root):
@@ -32,7 +32,8 @@ def test_invalid_file_is_refused_before_any_kernel(agency_dir, tmp_path):
     bad.write_text(SEED_PARAMS.read_text(encoding="utf-8").replace("projects: 2", "projects: -2"), encoding="utf-8")
     with pytest.raises(ValidationFailed) as info:
         run_report(bad, RunOptions(output=out))
-    assert "table2.procurement.projects（表二 › 第二十条第（九）项 › 政府集中采购 › 采购项目数量）：不能为负数" in str(info.value)
+    assert ("table2.procurement.projects（表二 › 第二十条第（九）项 › 政府集中采购 › 采购项目数量）"
+            "：不能为负数") in str(info.value)
     assert snapshot(out) == before
 
 
@@ -40,8 +41,8 @@ def test_invalid_file_is_refused_before_any_kernel(agency_dir, tmp_path):
 @pytest.mark.parametrize(
     ("cell", "message", "timeout"),
     [
-        # the master notebook's last cell is the 落款's: the appended one is the 12th
-        ("raise ValueError('坏了')", "第 12 个单元格出错：ValueError: 坏了", 60),
+        # the master notebook's last cell is the preview: the appended one is the 13th
+        ("raise ValueError('坏了')", "第 13 个单元格出错：ValueError: 坏了", 60),
         ("import os\nos._exit(1)", "内核意外退出（DeadKernelError）", 60),
         ("import sys\nprint('内部错误', file=sys.stderr)", "执行时向 stderr 输出：内部错误", 60),
         ("import time\ntime.sleep(30)", "单元格执行超时（上限 2 秒）", 2),

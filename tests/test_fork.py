@@ -22,7 +22,7 @@ from kit.batch import run_batch
 from kit.run import forkserver
 from kit.run.forkserver import ForkServer, refusal
 from kit.run.kernel import IPCKernelManager
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 pytestmark = pytest.mark.slow
 NOTEBOOKS = str(ROOT / "notebooks")
@@ -80,7 +80,7 @@ def test_server_dying_after_it_accepted_a_request_means_unavailable(tmp_path, mo
 async def _run(code: list[str], cwd: str = NOTEBOOKS, env: dict | None = None) -> tuple[list, dict, IPCKernelManager]:
     km = IPCKernelManager(kernel_name="python3")
     await km.start_kernel(cwd=cwd, env=env or dict(os.environ))
-    launch = dict(forkserver.LAST_LAUNCH)
+    launch = {"forked": km.launch.forked, "reason": km.launch.reason}  # how the manager says it started
     kc = km.client()
     kc.start_channels()
     results = []
@@ -105,7 +105,6 @@ async def _run(code: list[str], cwd: str = NOTEBOOKS, env: dict | None = None) -
 
 
 def run(code: list[str], **kw):
-    forkserver.LAST_LAUNCH.clear()
     return asyncio.run(_run(code, **kw))
 
 
@@ -171,8 +170,9 @@ def test_child_leaves_through_interpreter_shutdown_files_flushed(server, tmp_pat
 
 
 def test_interrupt_reaches_a_forked_kernel(server):
+    km = IPCKernelManager(kernel_name="python3")
+
     async def interrupted():
-        km = IPCKernelManager(kernel_name="python3")
         await km.start_kernel(cwd=NOTEBOOKS)
         kc = km.client()
         kc.start_channels()
@@ -189,9 +189,8 @@ def test_interrupt_reaches_a_forked_kernel(server):
             kc.stop_channels()
             await km.shutdown_kernel(now=True)
 
-    forkserver.LAST_LAUNCH.clear()
     assert asyncio.run(interrupted()) == "KeyboardInterrupt"
-    assert forkserver.LAST_LAUNCH["forked"]
+    assert km.launch.forked
 
 
 def test_shadowing_working_directory_gets_a_stock_kernel(server, tmp_path):

@@ -34,7 +34,8 @@ def test_table3_and_table4_headers_match_format(version):
 
 @pytest.mark.parametrize("version", ["2019", "2021"])
 def test_section_titles_match_format(version):
-    assert [f"{n}、{t}" for n, (_, t) in zip("一二三四五六", formats.SECTION_TITLES, strict=True)] == format_json(version)["sections"]
+    titles = [f"{n}、{t}" for n, (_, t) in zip("一二三四五六", formats.SECTION_TITLES, strict=True)]
+    assert titles == format_json(version)["sections"]
 
 
 @pytest.mark.parametrize(("year", "version"), [(2019, "2019"), (2020, "2019"), (2021, "2021"), (2025, "2021")])

@@ -32,7 +32,7 @@ from kit.run import lifetime
 from kit.run.forkserver import ForkServer
 from kit.run.kernel import IPCKernelManager
 from kit.write import publish
-from tests.conftest import SEED_PARAMS
+from tests.helpers import SEED_PARAMS
 from tests.test_batch import SEED, make_project, published_state, write_params
 
 TAG = "KIT_TEST_BATCH"
@@ -66,7 +66,7 @@ class Batch:
                     "TMPDIR": str(self.tmp)}
         self.args = ["batch", "--workers", "2", *args]
         self.lines: list[str] = []
-        self.proc = subprocess.Popen([sys.executable, "-m", "kit.cli", *self.args], env=self.env,
+        self.proc = subprocess.Popen([sys.executable, "-m", "kit.cli", *self.args], env=self.env, cwd=root,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                      start_new_session=True)
         self._reader = threading.Thread(target=lambda: self.lines.extend(self.proc.stdout), daemon=True)
@@ -171,9 +171,9 @@ def test_driver_killed_alone_takes_its_processes_with_it_and_publishes_nothing(t
     live.mkdir()
     (root / "params" / "slow" / "2020.yaml").unlink()  # the rest are published: no kernel needed
     again = subprocess.run([sys.executable, "-m", "kit.cli", "batch"], env=batch.env, capture_output=True, text=True,
-                           timeout=300)
+                           timeout=300, cwd=root)
     assert again.returncode == 0, again.stderr
-    assert "共 3 个报告：已发布 0，未变化 3，失败 0，参数无效 0；总览 output/index.html" in again.stdout
+    assert "共 3 个报告：已发布 0，未变化 3，失败 0，参数无效 0，警告 1；总览 output/index.html" in again.stdout
     assert sorted(p.name for p in batch.tmp.iterdir()) == [live.name]
 
 
@@ -215,14 +215,16 @@ def test_ctrl_c_stops_the_batch_says_what_finished_and_exits_130(tmp_path, short
         assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
         assert out.splitlines()[-2:] == [
             "已中断（未完成） params/slow/2020.yaml",
-            "共 4 个报告：已发布 3，未变化 0，失败 0，参数无效 0；总览 output/index.html",
+            "共 4 个报告：已发布 3，未变化 0，失败 0，参数无效 0，警告 1；总览 output/index.html",
         ]
         assert err.splitlines()[-2:] == [
-            "— 已中断（未完成） params/slow/2020.yaml：批处理被中断（Ctrl-C）：此报告未完成，已发布的版本（如有）保持不变",
+            "— 已中断（未完成） params/slow/2020.yaml：批处理被中断（Ctrl-C）："
+            "此报告未完成，已发布的版本（如有）保持不变",
             "批处理已中断（Ctrl-C）：3 个报告已完成，1 个未完成",
         ]
         index = (root / "output" / "index.html").read_text(encoding="utf-8")
-        assert "共 4 个报告：已发布 3，未变化 0，失败 0，参数无效 0，已中断 1（批处理被中断，这些报告未完成）。" in index
+        assert ("共 4 个报告：已发布 3，未变化 0，失败 0，参数无效 0，"
+                "已中断 1（批处理被中断，这些报告未完成）。") in index
         assert '<td class="status-interrupted">已中断（未完成）</td>' in index
         assert batch.left_after(10) == []
         assert sorted(published_state(root / "output")) == ["agency-0/2020", "pingtan/2021", "pingtan/2022"]
@@ -274,12 +276,12 @@ def test_kit_run_is_refused_while_a_batch_writes_to_the_same_output(tmp_path, mo
 def test_a_batch_is_refused_while_a_kit_run_writes_there_and_runs_share(tmp_path):
     out, params = tmp_path / "output", tmp_path / "params"
     params.mkdir()
-    with publish.output_lock(out, "kit run", shared=True):
-        with publish.output_lock(out, "kit run", shared=True):  # two kit runs at once: each report locked apart
-            with pytest.raises(OutputLocked) as info:
-                run_batch(params, RunOptions(output=out))
-    assert str(info.value) == (f"另一个 kit run 正在写入同一输出目录（进程 {os.getpid()}，锁文件 {out / '.kit-batch.lock'}）："
-                               "请等它结束后再运行")
+    # two kit runs at once: each report locked apart
+    with (publish.output_lock(out, "kit run", shared=True), publish.output_lock(out, "kit run", shared=True),
+          pytest.raises(OutputLocked) as info):
+        run_batch(params, RunOptions(output=out))
+    assert str(info.value) == (f"另一个 kit run 正在写入同一输出目录（进程 {os.getpid()}，"
+                               f"锁文件 {out / '.kit-batch.lock'}）：请等它结束后再运行")
 
 
 def _waiting_for_lock(inode: int) -> bool:
@@ -417,7 +419,7 @@ def test_disk_full_mid_batch_then_room_again(tmp_path):
     kit = f"{sys.executable} -m kit.cli batch --workers 1"
     logs = tmp_path / "logs"
     logs.mkdir()
-    script = (f"set -e; mount -t tmpfs -o size=200k tmpfs {out}; "  # room for one report, not two
+    script = (f"set -e; mount -t tmpfs -o size=400k tmpfs {out}; "  # room for one report (~270 KB), not two
               f"{kit} >{logs}/1.out 2>{logs}/1.err || echo $? >{logs}/1.rc; "
               f"find {out} -name '.20*' -printf '%P\\n' >{logs}/1.versions; "
               f"mount -o remount,size=64m {out}; "
@@ -438,11 +440,12 @@ def test_disk_full_mid_batch_then_room_again(tmp_path):
         agency, year = line.removeprefix("— 失败 params/").split(".yaml：")[0].split("/")
         assert line.endswith(f"：无法写入 output/{agency}/{year}：磁盘空间已满（ENOSPC）"), line
     summary = first_out.splitlines()[-1]
-    assert summary.startswith(f"共 4 个报告：已发布 {4 - len(failed)}，未变化 0，失败 {len(failed)}，参数无效 0；总览")
+    assert summary.startswith(f"共 4 个报告：已发布 {4 - len(failed)}，未变化 0，失败 {len(failed)}，"
+                              "参数无效 0，警告 1；总览")
     assert len(log("1.versions").split()) == 4 - len(failed)  # the published ones': no partial version
     assert log("2.rc") == "" and "Traceback" not in log("2.err"), log("2.err")
     assert log("2.out").splitlines()[-1] == (f"共 4 个报告：已发布 {len(failed)}，未变化 {4 - len(failed)}，失败 0，"
-                                             "参数无效 0；总览 output/index.html")
+                                             "参数无效 0，警告 1；总览 output/index.html")
     tree = dict(line.rsplit(" ", 1) for line in log("2.tree").splitlines())
     versions = sorted(path for path, kind in tree.items() if path.split("/")[-1].startswith(".20") and kind == "d")
     links = sorted(path for path, kind in tree.items() if kind == "l")

@@ -5,8 +5,8 @@ import pytest
 from kit.check.validate import validate_data
 from kit.content import narrative, tables
 from kit.content.report import Report, build_parts, load_report
-from tests.conftest import SEED_PARAMS
 from tests.factories import balanced_2021, minimal
+from tests.helpers import SEED_PARAMS
 
 
 @pytest.mark.parametrize(("n", "text"), [(1, "一"), (6, "六"), (7, "七"), (10, "十"), (12, "十二"), (20, "二十"),
@@ -43,7 +43,8 @@ def test_seed_opening_names_seven_parts_and_the_period():
 def test_seed_parts_are_renumbered_around_the_extra_section():
     assert [p.heading for p in load_report(SEED_PARAMS).parts] == [
         "一、总体情况", "二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况",
-        "四、政府信息公开行政复议、行政诉讼情况", "五、监督保障机制", "六、存在的主要问题及改进情况", "七、其他需要报告的事项"]
+        "四、政府信息公开行政复议、行政诉讼情况", "五、监督保障机制", "六、存在的主要问题及改进情况",
+        "七、其他需要报告的事项"]
 
 
 def test_extra_sections_keep_file_order_at_one_place():
@@ -138,7 +139,7 @@ def test_year_over_year_change(now, before, unit, text):
 
 
 def test_year_over_year_in_the_2022_report():
-    from tests.conftest import ROOT
+    from tests.helpers import ROOT
 
     r = load_report(ROOT / "params" / "pingtan" / "2022.yaml")
     assert r.previous is not None
@@ -148,7 +149,8 @@ def test_year_over_year_in_the_2022_report():
     assert narrative.review(r.model, r.table4, r.last_table4) == (
         "本年度我区发生因政府信息公开引起的行政复议2件（结果纠正1件，其他结果1件），较上年减少1件，下降33.3%；"
         "行政诉讼1件（结果维持1件），较上年减少11件，下降91.7%。")
-    assert narrative.proactive(r.model, r.previous) == "2022年，我区主动公开信息14571条，较上年增加11926条，增长450.9%。"
+    assert narrative.proactive(r.model, r.previous) == (
+        "2022年，我区主动公开信息14571条，较上年增加11926条，增长450.9%。")
     assert narrative.proactive_table(r.model, r.table2, "2021", r.last_table2) == (
         "本年度行政规范性文件制发88件、废止55件，现行有效698件；行政许可处理决定10690件，较上年增加8397件，增长366.2%；"
         "行政处罚处理决定2113件，较上年增加831件，增长64.8%；"
@@ -160,8 +162,9 @@ def test_seed_table2_sentence():
     assert narrative.proactive_table(r.model, r.table2, "2019") == "本年度政府集中采购项目2个，采购总金额3万元。"
 
 
-@pytest.mark.parametrize(("fee", "text"), [(0, "2022年，我局未收取政府信息公开信息处理费。"),
-                                           (150, "2022年，我局依据《政府信息公开信息处理费管理办法》收取信息处理费150元。")])
+@pytest.mark.parametrize(("fee", "text"), [
+    (0, "2022年，我局未收取政府信息公开信息处理费。"),
+    (150, "2022年，我局依据《政府信息公开信息处理费管理办法》收取信息处理费150元。")])
 def test_2021_format_always_states_the_processing_fee(fee, text):
     m = validate_data(minimal(2022, processing_fee=fee), "f.yaml").model
     assert narrative.processing_fee(m) == text

@@ -10,8 +10,8 @@ from kit.check.validate import validate_file
 from kit.read import params
 from kit.read.new import NewFileError, new_params
 from kit.spec.schema_doc import reference
-from tests.conftest import ROOT
 from tests.factories import PROBLEMS, balanced_2021
+from tests.helpers import ROOT
 
 
 def test_docs_params_md_is_current():
@@ -22,7 +22,8 @@ def test_reference_lists_fields_with_full_labels():
     text = reference()
     assert ("| `table3.outcomes.refused.state_secret.natural` | 整数 ≥ 0 |  | "
             "表三 › 三、本年度办理结果 › （三）不予公开 › 1.属于国家秘密 › 自然人 |") in text
-    assert "| `table2.procurement.amount` | 数字（万元） ≥ 0 |  | 表二 › 第二十条第（九）项 › 政府集中采购 › 采购总金额 |" in text
+    assert ("| `table2.procurement.amount` | 数字（万元） ≥ 0 |  | "
+            "表二 › 第二十条第（九）项 › 政府集中采购 › 采购总金额 |") in text
     assert text.count("## 20") == 2
 
 
@@ -33,7 +34,8 @@ def test_new_file_has_every_field_labelled_and_validates_once_named(tmp_path):
     assert '    amount: 0  # 本年收费金额（单位：万元）' in text
     result = validate_file(target)
     assert [(p.path, p.message) for p in result.errors] == [  # every problem at once
-        ("agency.name", "不能为空"), ("problems", "五、存在的主要问题及改进情况未填写：应写明本年度存在的主要问题和改进措施")]
+        ("agency.name", "不能为空"),
+        ("problems", "五、存在的主要问题及改进情况未填写：应写明本年度存在的主要问题和改进措施")]
     assert [p.rule for p in result.warnings] == ["P2", "E1"]
     target.write_text(text.replace('name: ""', 'name: "测试局"'), encoding="utf-8")
     result = validate_file(target)  # named, but still empty: part 五 must be written

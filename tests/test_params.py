@@ -69,3 +69,14 @@ def test_lines_of_fields_are_kept():
 def test_missing_file():
     with pytest.raises(ParamsError, match="文件不存在"):
         params.read("/nonexistent/2022.yaml", "params/none/2022.yaml")
+
+
+def test_every_format_model_is_a_report_params_and_only_2021_has_the_processing_fee():
+    from kit.spec.model import ProcessingFee, ReportParams, schema_for
+
+    common = ["format", "year", "agency", "contact", "opening", "signoff", "overview", "table2", "table3", "table4",
+              "problems", "other"]
+    assert list(schema_for("2019").model_fields) == [*common, "extra_sections", "rollup", "acknowledged"]
+    assert list(schema_for("2021").model_fields) == [*common, "processing_fee", "extra_sections", "rollup", "acknowledged"]
+    assert all(issubclass(schema_for(v), ReportParams) for v in ("2019", "2021"))
+    assert [issubclass(schema_for(v), ProcessingFee) for v in ("2019", "2021")] == [False, True]

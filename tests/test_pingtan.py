@@ -11,8 +11,7 @@ from bs4 import BeautifulSoup
 from kit.api import RunOptions, run_report
 from kit.check.validate import validate_file
 from kit.content.tables import format_value
-from tests.conftest import ROOT, SHARED
-from tests.helpers import all_labels, skeleton_grids, table_grids, text_of
+from tests.helpers import ROOT, SHARED, all_labels, skeleton_grids, table_grids, text_of
 
 PARAMS = ROOT / "params" / "pingtan"
 
@@ -72,8 +71,10 @@ def test_tables_equal_the_2021_skeleton_with_the_published_figures(pingtan_runs,
 def test_narrative_figures_equal_the_published_ones(pingtan_runs):
     text = BeautifulSoup(pingtan_runs[2021].html.read_text(encoding="utf-8"), "lxml").get_text()
     assert "2021年，我区主动公开信息2645条。" in text
-    assert "本年度我区共收到政府信息公开申请70件（其中自然人64件，法人或其他组织6件）；办结69件，结转下年度继续办理1件。" in text
-    assert "本年度我区发生因政府信息公开引起的行政复议3件（结果维持1件，其他结果2件）；行政诉讼12件（结果维持12件）。" in text
+    assert ("本年度我区共收到政府信息公开申请70件（其中自然人64件，法人或其他组织6件）；"
+            "办结69件，结转下年度继续办理1件。") in text
+    assert ("本年度我区发生因政府信息公开引起的行政复议3件（结果维持1件，其他结果2件）；"
+            "行政诉讼12件（结果维持12件）。") in text
     assert "24252.311082" in text  # 行政事业性收费, as published
     assert "2021年，我区未收取政府信息公开信息处理费。" in text  # part 六 of the 2021 format, always
     text22 = BeautifulSoup(pingtan_runs[2022].html.read_text(encoding="utf-8"), "lxml").get_text()

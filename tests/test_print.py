@@ -12,8 +12,7 @@ from kit.api import RunOptions, run_report
 from kit.audit import htmltext
 from kit.project import Project
 from tests import browser
-from tests.conftest import ROOT, in_ci
-from tests.helpers import all_labels
+from tests.helpers import ROOT, all_labels, in_ci
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -50,8 +49,8 @@ def published(tmp_path_factory):
 
 
 def test_every_format_is_published_and_listed(published):
-    assert [p.name for p in published.files] == ["report.html", "report.pdf", "report.docx", "report.ipynb",
-                                                 "run.json"]
+    assert [p.name for p in published.files] == ["report.html", "report.pdf", "report.docx", "audit.html",
+                                                 "report.ipynb", "run.json"]
 
 
 def test_chromium_pdf_keeps_tables_with_their_headings(published):

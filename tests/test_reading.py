@@ -14,8 +14,7 @@ from kit import paths
 from kit.api import RunOptions, run_report
 from kit.project import Project
 from tests import browser
-from tests.conftest import ROOT, SEED_PARAMS, in_ci
-from tests.helpers import all_labels
+from tests.helpers import ROOT, SEED_PARAMS, all_labels, in_ci
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -6,9 +6,8 @@ from kit import show
 from kit.check.validate import validate_data
 from kit.content import render
 from kit.content.report import Report, load_report
-from tests.conftest import SEED_PARAMS
 from tests.factories import balanced_2021, minimal
-from tests.helpers import skeleton_grids, table_grids
+from tests.helpers import SEED_PARAMS, skeleton_grids, table_grids
 
 
 def report_of(data) -> Report:

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from kit.check import textcheck
 from kit.check.validate import validate_data, validate_file
 from kit.spec import formats
-from tests.conftest import ROOT, SHARED
 from tests.factories import balanced_2021
+from tests.helpers import ROOT, SHARED
 
 F = "params/test-agency/2022.yaml"
 EXAMPLES = SHARED / "domain" / "examples"
@@ -488,7 +488,7 @@ def test_pingtan_published_texts_whole_give_only_the_acknowledged_differences(ye
 def test_seed_report_text_agrees_and_its_categories_are_compared():
     import yaml
 
-    from tests.conftest import SEED_PARAMS, SEED_TEXT
+    from tests.helpers import SEED_PARAMS, SEED_TEXT
 
     overview = SEED_TEXT.read_text(encoding="utf-8").split("一、总体情况\n", 1)[1].split("\n", 1)[0]
     assert "主动公开信息61条" in overview and "领导信息9条" in overview
@@ -510,7 +510,7 @@ def test_seed_report_text_agrees_and_its_categories_are_compared():
 def test_2019_format_table2_columns(text, found):
     import yaml
 
-    from tests.conftest import SEED_PARAMS
+    from tests.helpers import SEED_PARAMS
 
     data = yaml.safe_load(SEED_PARAMS.read_text(encoding="utf-8"))
     data["other"] = text

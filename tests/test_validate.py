@@ -8,8 +8,8 @@ import pytest
 
 from kit.check.validate import validate_data, validate_file
 from kit.exceptions import ValidationFailed
-from tests.conftest import SEED_PARAMS
 from tests.factories import PROBLEMS, balanced_2021, minimal
+from tests.helpers import SEED_PARAMS
 
 F = "params/test-agency/2022.yaml"
 
@@ -77,12 +77,14 @@ RULE_CASES = [
         id="R5-float"),
     pytest.param(
         "table2.fees.amount", -2,
-        f"{F}: 错误[schema] table2.fees.amount（表二 › 第二十条第（八）项 › 行政事业性收费 › 本年收费金额（单位：万元））："
+        f"{F}: 错误[schema] table2.fees.amount"
+        "（表二 › 第二十条第（八）项 › 行政事业性收费 › 本年收费金额（单位：万元））："
         "不能为负数（应为 ≥ 0，实际为 -2）",
         id="R5-money"),
     pytest.param(
         "overview.proactive.total", 40,
-        f"{F}: 错误[P1] overview.proactive.total（一、总体情况 › 主动公开 › 主动公开信息总条数（列出类别时可不填，由各类别相加））："
+        f"{F}: 错误[P1] overview.proactive.total"
+        "（一、总体情况 › 主动公开 › 主动公开信息总条数（列出类别时可不填，由各类别相加））："
         "主动公开信息总条数应等于各类别条数之和（应为 42，实际为 40）",
         id="P1"),
 ]
@@ -126,7 +128,8 @@ def test_x2_documents_in_force_is_a_warning():
     assert [str(p) for p in v.warnings] == [
         f"{F}: 警告[X2] table2.regulations.in_force（表二 › 第二十条第（一）项 › 规章 › 现行有效件数）："
         "现行有效件数一般应等于2021年的现行有效件数加本年制发件数减本年废止件数（应为 6，实际为 5）",
-        f"{F}: 警告[X2] table2.normative_documents.in_force（表二 › 第二十条第（一）项 › 行政规范性文件 › 现行有效件数）："
+        f"{F}: 警告[X2] table2.normative_documents.in_force"
+        "（表二 › 第二十条第（一）项 › 行政规范性文件 › 现行有效件数）："
         "现行有效件数一般应等于2021年的现行有效件数加本年制发件数减本年废止件数（应为 23，实际为 20）",
     ]
 

@@ -12,11 +12,11 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 
-from kit import cli
+from kit import cli, project
 from kit.api import RunOptions, execute_plan, plan, run_report
 from kit.audit import inputs, record
 from kit.write import pdf
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 PINGTAN = ROOT / "params" / "pingtan"
 NATURAL = "表三 › 一、本年新收政府信息公开申请数量 › 自然人"
@@ -24,7 +24,9 @@ NATURAL = "表三 › 一、本年新收政府信息公开申请数量 › 自�
 
 @pytest.fixture(scope="module")
 def original(tmp_path_factory) -> Path:
-    return run_report(PINGTAN / "2021.yaml", RunOptions(output=tmp_path_factory.mktemp("out"))).html.parent
+    # module-scoped: before the autouse html-only fixture, so the project is given here
+    return run_report(PINGTAN / "2021.yaml", RunOptions(output=tmp_path_factory.mktemp("out"),
+                                                        project=project.Project())).html.parent
 
 
 @pytest.fixture
@@ -61,7 +63,7 @@ def test_record_is_typed_with_a_schema_version(original):
     assert record.from_notebook(nb) == run
     assert nb.metadata["kit"]["schema_version"] == 1
     assert json.loads((original / "run.json").read_bytes())["schema_version"] == 1
-    assert run.files == ["report.ipynb", "report.html"]
+    assert run.files == ["report.html", "audit.html", "report.ipynb"]
     assert run.params_file == "params/pingtan/2021.yaml" and run.previous_file is None
 
 
@@ -139,11 +141,14 @@ def test_a_record_forged_with_the_kits_own_functions_from_other_figures(tmp_path
     label = "表二 › 第二十条第（五）项 › 行政许可 › 本年处理决定数量"
     code, lines = run_verify(folder)
     assert code == 1 and lines[0] == f"{folder}：不一致"
-    assert lines[1] == ("  report.ipynb：元数据 papermill.parameters 的参数 params.table2.licensing.decisions"
+    assert lines[1].startswith("  report.html：第 108 行：记录 <p>本年度行政规范性文件制发69件、废止3件，"
+                               "现行有效665件；行政许可处理决定2294件；")
+    assert lines[2].startswith('  audit.html：第 176 行：记录 <tr><td class="path">table2.licensing.decisions</td>')
+    assert lines[3] == ("  report.ipynb：元数据 papermill.parameters 的参数 params.table2.licensing.decisions"
                         f"（{label}）：记录 2294，重算 2293")
-    assert lines[2].startswith("  report.html：第 85 行：记录 <p>本年度行政规范性文件制发69件、废止3件，现行有效665件；"
-                               "行政许可处理决定2294件；")
-    assert lines[3:] == ["  单元格 proactive 的输出不同", f"  {label}：发布 2294，重算 2293"]
+    # the cells that show the figure: the validation list, 二's part, the page preview
+    assert lines[4:] == ["  单元格 load 的输出不同", "  单元格 proactive 的输出不同", "  单元格 preview 的输出不同",
+                         f"  {label}：发布 2294，重算 2293"]
 
 
 @pytest.mark.slow
@@ -185,6 +190,18 @@ def test_a_record_of_another_kit_version(report, monkeypatch):
     assert run_verify(report) == (2, [f"{report}：用不同版本生成，无法按记录核对",
                                       f"  kit 代码和模板的 sha256：记录 {run.inputs['kit_code'][:16]}，"
                                       "已安装 0000000000000000"])
+
+
+@pytest.mark.slow
+def test_a_later_commit_with_the_same_kit_code_still_reproduces(report, monkeypatch):
+    """The kit's code is in the inputs by its hash; the git commit is a circumstance of the run
+    (a commit that changed only the docs or the tests does not make earlier reports unverifiable)."""
+    from kit.audit import provenance
+
+    monkeypatch.setattr(provenance, "git_commit", lambda: "0123456789ab")
+    assert record.read(report).git_commit != "0123456789ab"
+    code, lines = run_verify(report)
+    assert (code, lines[0]) == (0, f"{report}：一致：由记录的输入重新生成，各文件逐字节相同（执行时间除外）")
 
 
 @pytest.mark.slow
@@ -245,8 +262,9 @@ def test_pdf_dates_are_the_generation_date_with_offsets_kept():
 @pytest.mark.browser
 @pytest.mark.skipif(not any(map(shutil.which, pdf.CANDIDATES)), reason="需要 Chromium")
 def test_pdf_compared_byte_for_byte(tmp_path):
-    folder = run_report(PINGTAN / "2022.yaml", RunOptions(output=tmp_path, pdf=True)).html.parent
-    assert record.read(folder).files == ["report.ipynb", "report.html", "report.pdf"]
+    options = RunOptions(output=tmp_path, project=project.Project(formats=("html", "pdf")))
+    folder = run_report(PINGTAN / "2022.yaml", options).html.parent
+    assert record.read(folder).files == ["report.html", "report.pdf", "audit.html", "report.ipynb"]
     assert run_verify(folder)[0] == 0
     data = bytearray((folder / "report.pdf").read_bytes())
     data[1000] ^= 1

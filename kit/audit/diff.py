@@ -64,8 +64,14 @@ def similarity(a: str, b: str) -> float:
 
 
 def diff(a: Path | str, b: Path | str) -> Difference:
-    ra, rb = load(a), load(b)
-    result = Difference(str(a), str(b))
+    """What changed from agency-year ``a`` to ``b`` (parameter files or published report folders): figures and text
+    similarity."""
+    return compare(load(a), load(b), str(a), str(b))
+
+
+def compare(ra: Report, rb: Report, a: str, b: str) -> Difference:
+    """What changed from report ``ra`` (named ``a``) to ``rb``: figures by label, text similarity per part."""
+    result = Difference(a, b)
     cells_a, cells_b = dict(labelled_cells(ra)), dict(labelled_cells(rb))
     for label, value in cells_b.items():
         if label not in cells_a:

@@ -116,7 +116,7 @@ def cell_difference(a: dict, b: dict, version: str) -> str:
     if a.get("source") != b.get("source"):
         if cid == INJECTED_ID:
             pa, pb = injected(a.get("source", "")), injected(b["source"])
-            if pa is not None and _params_differ(pa, pb):
+            if pa is not None and pb is not None and _params_differ(pa, pb):
                 return _params_difference(pa, pb, f"单元格 {cid} 的参数 ", version)
         what = "源代码" if b.get("cell_type") == "code" else "内容"
         return f"单元格 {cid} 的{what}{text_difference(_text(a.get('source', '')), _text(b['source']))}"

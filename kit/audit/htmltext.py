@@ -42,6 +42,8 @@ def data_cells(html: str) -> list[str]:
 
 @dataclass
 class Cell:
+    """One cell of a published table as the page shows it."""
+
     text: str
     rowspan: int = 1
     colspan: int = 1
@@ -50,6 +52,8 @@ class Cell:
 
 @dataclass
 class Table:
+    """One published table (表二/三/四): its rows of cells and how many are header rows."""
+
     cls: str  # t2 | t3 | t4
     rows: list[list[Cell]] = field(default_factory=list)
     head_rows: int = 0  # rows in <thead>: repeated on each page

@@ -17,10 +17,12 @@ from kit import __version__, paths
 
 
 def sha256_bytes(data: bytes) -> str:
+    """The sha256 of ``data``, in hex."""
     return hashlib.sha256(data).hexdigest()
 
 
 def sha256_file(path: Path | None) -> str | None:
+    """The sha256 of a file's bytes, or None when there is no such file."""
     if path is None or not Path(path).exists():
         return None
     return sha256_bytes(Path(path).read_bytes())
@@ -37,13 +39,15 @@ def kit_code_sha256() -> str:
     return digest.hexdigest()
 
 
-def report_inputs(params_file: Path, previous_file: Path | None,
+def report_inputs(params_file: Path | None, previous_file: Path | None,
                   units: list[Path] | None = None) -> dict[str, str | None]:
-    """The hashes of everything one report is made from; a rolled-up government's include its
-    units' files (at every level below it), so it re-runs when any of them changes, and only then."""
+    """The hashes of everything one report is made from (no file: the installed kit's alone); a rolled-up
+    government's include its units' files (at every level below it), so it re-runs when any of them
+    changes, and only then."""
     summed = {"units": sha256_bytes(json.dumps({paths.recorded_name(u): sha256_file(u) for u in units},
                                                sort_keys=True).encode())} if units else {}
-    return {**summed,
+    return {
+        **summed,
         "params": sha256_file(params_file),
         "previous_params": sha256_file(previous_file),
         "notebook": sha256_file(paths.master_notebook()),
@@ -54,4 +58,5 @@ def report_inputs(params_file: Path, previous_file: Path | None,
 
 
 def inputs_key(inputs: dict[str, str | None]) -> str:
+    """One hash of a report's inputs (name → hash): equal keys, equal reports."""
     return sha256_bytes(json.dumps(inputs, sort_keys=True).encode())

@@ -30,6 +30,7 @@ LIBRARIES = ("papermill", "nbclient", "nbconvert", "nbformat", "ipykernel", "jup
 
 @cache
 def library_versions() -> dict[str, str]:
+    """Python's version and the installed versions of the libraries a report depends on."""
     versions = {"python": platform.python_version()}
     for name in LIBRARIES:
         try:

@@ -24,6 +24,7 @@ from kit.audit import provenance
 from kit.content.narrative import deadline, title
 from kit.exceptions import KitError
 from kit.run import forkserver
+from kit.spec.model import spec_of
 
 if TYPE_CHECKING:  # the orchestrator's types; it imports this module
     from kit.api import Plan, RunOptions
@@ -32,13 +33,15 @@ if TYPE_CHECKING:  # the orchestrator's types; it imports this module
 SCHEMA_VERSION = 1
 NOTEBOOK_NAME = "report.ipynb"
 HTML_NAME = "report.html"
-PDF_NAME = "report.pdf"
 RECORD_NAME = "run.json"
 METADATA_KEY = "kit"
 PUBLISHED = "published"
+AUDIT = "audit"  # the audit view's writer: every report has one, whatever the project's formats
 
-# Facts of the run itself, not of its inputs: a re-run from the same inputs differs in them.
-CIRCUMSTANCES = ("kernel_forked", "kernel_note", "kernel_started_ahead", "started_utc", "ended_utc")
+# Facts of the run itself, not of its inputs: a re-run from the same inputs differs in them. The git
+# commit is one: the kit's code and templates are in the inputs by their hash, so a commit that only
+# changed the docs or the tests still reproduces the report.
+CIRCUMSTANCES = ("kernel_forked", "kernel_note", "kernel_started_ahead", "started_utc", "ended_utc", "git_commit")
 
 
 class RecordError(KitError):
@@ -63,6 +66,8 @@ class Acknowledged(BaseModel):
 
 
 class Validation(BaseModel):
+    """The validation result a record keeps: errors, warnings and acknowledged differences, as printed."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     errors: list[str]
@@ -115,25 +120,26 @@ class Record(BaseModel):
 
 
 def published_files(project: Project) -> list[str]:
-    """The names of the files a run publishes besides run.json, in the order they are made: the
-    executed notebook, then one file per format of the project (the page first: the others are
-    made from it)."""
+    """The names of the files a run publishes besides run.json, in the order they are made: one
+    file per format of the project (the page first: the others are made from it), the audit view
+    (always), then the executed notebook."""
     from kit.write import writers
 
-    names = ["html", *(f for f in project.formats if f != "html")]
-    return [NOTEBOOK_NAME, *(writers.get(name).filename for name in names)]
+    names = ["html", *(f for f in project.formats if f not in {"html", AUDIT}), AUDIT]
+    return [*(writers.get(name).filename for name in names), NOTEBOOK_NAME]
 
 
-def make(p: Plan, options: RunOptions, begin: datetime, end: datetime) -> Record:
-    """The record of one run of plan ``p``."""
-    model, validated = p.validated.model, p.validated
+def make(p: Plan, options: RunOptions, begin: datetime, end: datetime,
+         launch: forkserver.Launch = forkserver.UNKNOWN) -> Record:
+    """The record of one run of plan ``p`` whose kernel started as ``launch`` says."""
+    model, validated = p.validated.valid_model(), p.validated
     params_file = paths.recorded_name(p.params_file)
     fields: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "title": title(model),
         "agency": model.agency.id,
         "year": model.year,
-        "format": validated.spec.version,
+        "format": spec_of(model).version,
         "deadline": deadline(model),
         "params_file": params_file,
         "previous_file": paths.recorded_name(p.previous_file) if p.previous_file is not None else None,
@@ -144,9 +150,9 @@ def make(p: Plan, options: RunOptions, begin: datetime, end: datetime) -> Record
         "git_commit": provenance.git_commit(),
         "libraries": provenance.library_versions(),
         "kernel": options.kernel_name,
-        "kernel_forked": bool(forkserver.LAST_LAUNCH.get("forked")),
-        "kernel_note": forkserver.LAST_LAUNCH.get("reason"),
-        "kernel_started_ahead": bool(forkserver.LAST_LAUNCH.get("ahead")),
+        "kernel_forked": launch.forked,
+        "kernel_note": launch.reason,
+        "kernel_started_ahead": launch.ahead,
         "started_utc": begin.isoformat(timespec="seconds"),
         "ended_utc": end.isoformat(timespec="seconds"),
         "generated_on": options.generated_on or provenance.generation_date(),

@@ -20,7 +20,7 @@ from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
 from kit import paths
 from kit.api import INJECTED_ID, RunOptions, build, plan, report_files
-from kit.audit import inputs, provenance, record
+from kit.audit import approvals, inputs, provenance, record
 from kit.audit.differences import differing, explain, field_changes
 from kit.audit.htmltext import data_cells
 from kit.audit.record import HTML_NAME, NOTEBOOK_NAME, RECORD_NAME
@@ -28,7 +28,7 @@ from kit.content.render import labelled_cells
 from kit.content.report import Report, load_report
 from kit.exceptions import KitError
 from kit.project import Project
-from kit.read.params import read
+from kit.read.base import read
 from kit.write import writers
 
 REPRODUCED, DIFFERS, INPUTS_CHANGED, OTHER_VERSION = "reproduced", "differs", "inputs-changed", "other-version"
@@ -53,10 +53,12 @@ class Verification:
     inputs: list[str] = field(default_factory=list)  # what changed on disk since publication
     versions: list[str] = field(default_factory=list)  # where the installed kit differs from the recorded one
     parts: list[str] = field(default_factory=list)  # each part of the record that differs: its first difference
+    chain: list[str] = field(default_factory=list)  # what is wrong with the approvals log (edited, removed, moved)
+    approval: list[str] = field(default_factory=list)  # the sign-off state: are the approved bytes the published ones
 
     @property
     def status(self) -> str:
-        if self.parts or self.cells or not self.html_identical:
+        if self.parts or self.cells or self.chain or not self.html_identical:
             return DIFFERS
         if self.versions:
             return OTHER_VERSION
@@ -71,6 +73,7 @@ def verify(report_dir: Path | str) -> Verification:
     """Rebuild the report in ``report_dir`` from the inputs its record names and compare every file."""
     folder = Path(report_dir)
     result = Verification(report=str(report_dir))
+    result.chain, result.approval = approvals.verify_lines(folder)
     published = _notebook(folder / NOTEBOOK_NAME)
     try:
         run = _recorded(folder, published)
@@ -137,8 +140,6 @@ def version_changes(run: record.Record) -> list[str]:
                              ("kit_code", "kit 代码和模板的 sha256"), ("kit_version", "kit 版本"),
                              ("lock", "依赖锁定文件 requirements.lock 的 sha256"))
            if run.inputs.get(key) != now[key]]
-    if run.git_commit != provenance.git_commit():
-        out.append(f"git 提交：记录 {run.git_commit}，已安装 {provenance.git_commit()}")
     out += [f"{name}：记录 {a}，已安装 {b}"
             for (name,), a, b in differing(run.libraries, provenance.library_versions())]
     return out

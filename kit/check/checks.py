@@ -7,29 +7,26 @@ Each rule is a small function returning :class:`~kit.exceptions.Problem` rows;
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-
-from pydantic import BaseModel
+from typing import Any
 
 from kit.check import textcheck
 from kit.content import tables
 from kit.exceptions import Problem
 from kit.spec import formats
 from kit.spec.formats import FormatSpec
-from kit.spec.model import label_for, spec_of
-
-COLUMN_LABELS = dict(formats.TABLE3_COLUMNS) | {tables.TOTAL: formats.TOTAL_LABEL}
+from kit.spec.model import ReportParams, label_for, spec_of
 
 
 class Context:
     """What the rules look at: the model, its spec, the file name, last year's model."""
 
-    def __init__(self, params: BaseModel, spec: FormatSpec, file: str, previous: BaseModel | None = None,
-                 lines: Callable[[tuple], int | None] | None = None) -> None:
+    def __init__(self, params: ReportParams, spec: FormatSpec, file: str, previous: ReportParams | None = None,
+                 lines: Callable[[tuple], int | str | None] | None = None) -> None:
         self.params, self.spec, self.file, self.previous = params, spec, file, previous
         self.t3 = tables.table3_frame(params, spec)
         self._lines = lines
 
-    def problem(self, rule: str, loc: tuple, message: str, expected=None, actual=None,
+    def problem(self, rule: str, loc: tuple, message: str, expected: Any = None, actual: Any = None,
                 severity: str = "error") -> Problem:
         return Problem(
             rule=rule,
@@ -54,7 +51,7 @@ def r3_row_totals(ctx: Context) -> Iterator[Problem]:
         cells = tables.get_path(ctx.params.table3, row.path)
         if cells is None or cells.total is None:
             continue
-        computed = int(ctx.t3.loc[row.key, tables.TOTAL])  # the frame's 总计 column: the row's sum
+        computed = tables.count_at(ctx.t3, row.key, tables.TOTAL)  # the frame's 总计 column: the row's sum
         if cells.total != computed:
             message = ("（七）总计行的总计应等于（一）至（六）各项办理结果的总计之和" if row.computed
                        else "总计应等于自然人与五类法人或其他组织之和")
@@ -70,7 +67,7 @@ def r2_outcome_total(ctx: Context) -> Iterator[Problem]:
     for col in tables.COLUMN_KEYS:
         if col not in typed.model_fields_set:
             continue
-        computed = int(ctx.t3.loc["outcomes.total", col])
+        computed = tables.count_at(ctx.t3, "outcomes.total", col)
         if getattr(typed, col) != computed:
             yield ctx.problem("R2", ("table3", "outcomes", "total", col),
                               "（七）总计应等于（一）至（六）各项办理结果之和", computed, getattr(typed, col))
@@ -83,7 +80,7 @@ def r1_balance(ctx: Context) -> Iterator[Problem]:
     """R1: per column, 一 + 二 = 三（七）总计 + 四. The cell blamed is 四 when the other three
     leave a non-negative carry-out; else the outcomes exceed the requests, and it says so."""
     for col in tables.COLUMN_KEYS:
-        new, carry_in, done, carry_out = (int(ctx.t3.loc[k, col]) for k in
+        new, carry_in, done, carry_out = (tables.count_at(ctx.t3, k, col) for k in
                                           ("new", "carry_in", "outcomes.total", "carry_out"))
         if new + carry_in == done + carry_out:
             continue
@@ -104,9 +101,9 @@ def r4_table4_totals(ctx: Context) -> Iterator[Problem]:
     t4 = tables.table4_frame(ctx.params)
     for key, _ in formats.TABLE4_GROUPS:
         typed = getattr(ctx.params.table4, key).total
-        if typed is not None and typed != int(t4.loc[key, tables.TOTAL]):
-            yield ctx.problem("R4", ("table4", key, "total"),
-                              "总计应等于结果维持、结果纠正、其他结果、尚未审结之和", int(t4.loc[key, tables.TOTAL]), typed)
+        if typed is not None and typed != tables.count_at(t4, key, tables.TOTAL):
+            yield ctx.problem("R4", ("table4", key, "total"), "总计应等于结果维持、结果纠正、其他结果、尚未审结之和",
+                              tables.count_at(t4, key, tables.TOTAL), typed)
 
 
 def p1_proactive_total(ctx: Context) -> Iterator[Problem]:
@@ -133,7 +130,7 @@ def x1_carry_over(ctx: Context) -> Iterator[Problem]:
         return
     last = tables.table3_frame(ctx.previous, spec_of(ctx.previous))
     for col in tables.COLUMN_KEYS:
-        expected, actual = int(last.loc["carry_out", col]), int(ctx.t3.loc["carry_in", col])
+        expected, actual = tables.count_at(last, "carry_out", col), tables.count_at(ctx.t3, "carry_in", col)
         if expected != actual:
             yield ctx.problem("X1", ("table3", "carry_in", col),
                               f"本年上年结转应等于{ctx.previous.year}年报告的结转下年度继续办理", expected, actual)

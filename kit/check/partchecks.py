@@ -10,11 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pydantic import BaseModel
-
 from kit.check.checks import Context
 from kit.content import tables
 from kit.exceptions import Problem
+from kit.spec.model import ProcessingFee, ReportParams
 
 MIN_PROBLEMS_CHARS = 10  # part 五 shorter than this (letters and digits only) says nothing
 _NOTHING = {"无", "暂无", "没有", "无其他", "不适用"}
@@ -25,7 +24,7 @@ def substance(text: str) -> str:
     return re.sub(r"[\W_]", "", text or "")
 
 
-def texts(params: BaseModel) -> Iterator[str]:
+def texts(params: ReportParams) -> Iterator[str]:
     """Every free text of the report: 一's intro and subsections, 五, 六, the agency's own parts."""
     yield params.overview.intro
     yield from (sub.text for sub in params.overview.subsections)
@@ -85,7 +84,7 @@ def s5_problems_part(ctx: Context) -> Iterator[Problem]:
 
 def s6_other_part(ctx: Context) -> Iterator[Problem]:
     """S6 (2021 format): part 六's text against the 信息处理费 line the kit generates from ``processing_fee``."""
-    if "processing_fee" not in type(ctx.params).model_fields:
+    if not isinstance(ctx.params, ProcessingFee):
         return
     text, fee = ctx.params.other or "", ctx.params.processing_fee
     if "信息处理费" in text:

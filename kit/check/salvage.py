@@ -10,11 +10,12 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import ErrorDetails
 
 from kit.content import tables
 from kit.exceptions import Problem
+from kit.spec.model import ReportParams
 
 _ROUNDS = 3  # dropping a part rarely uncovers new errors; give up after a few rounds
 
@@ -40,7 +41,7 @@ def _drop(data: dict[str, Any], loc: tuple) -> None:
         node = node[key]
 
 
-def _tainted(err: dict) -> tuple:
+def _tainted(err: ErrorDetails) -> tuple:
     """What an error makes unreliable: the cell itself, or for an unknown key the mapping holding it
     (its value was meant for a sibling)."""
     loc = tuple(err["loc"])
@@ -49,11 +50,11 @@ def _tainted(err: dict) -> tuple:
     return loc[:-1] if err["type"] == "extra_forbidden" and cut == len(err["loc"]) else loc
 
 
-def salvage(model_cls: type[BaseModel], data: dict[str, Any],
-            errors: list[dict]) -> tuple[BaseModel | None, list[tuple]]:
+def salvage(model_cls: type[ReportParams], data: dict[str, Any],
+            errors: list[ErrorDetails]) -> tuple[ReportParams | None, list[tuple]]:
     """The model of ``data`` without the parts that failed, and those parts; None when a
     required field failed (nothing sensible is left to check)."""
-    data, tainted = copy.deepcopy(data), []
+    data, tainted = copy.deepcopy(data), list[tuple]()
     for _ in range(_ROUNDS):
         if any(err["type"] == "missing" for err in errors):
             return None, tainted

@@ -21,8 +21,6 @@ from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
-
 from kit.check.textfigures import (
     MONEY_UNITS,
     OUTCOME_GROUPS,
@@ -37,6 +35,7 @@ from kit.check.textfigures import (
 from kit.check.textread import Claim, Sentence, classify, mentions, sentences
 from kit.content import tables
 from kit.exceptions import Problem
+from kit.spec.model import ProcessingFee, ReportParams
 
 if TYPE_CHECKING:
     from kit.check.checks import Context
@@ -98,7 +97,7 @@ def _finding(field: str, stated: str, table: str, message: str, expected: str | 
     return Finding(fingerprint(RULE, field, stated, table), message, expected, actual)
 
 
-def _figure(claim: Claim, where: str, params: BaseModel, previous: BaseModel | None) -> Finding | None:
+def _figure(claim: Claim, where: str, params: ReportParams, previous: ReportParams | None) -> Finding | None:
     m, t = claim.mention, claim.target
     truth = t.value(params)
     if truth is None or m.approx == "skip":
@@ -115,10 +114,10 @@ def _figure(claim: Claim, where: str, params: BaseModel, previous: BaseModel | N
                    _show(m.number))
 
 
-def _rate(claim: Claim, where: str, params: BaseModel, previous: BaseModel | None) -> Finding | None:
+def _rate(claim: Claim, where: str, params: ReportParams, previous: ReportParams | None) -> Finding | None:
     m = claim.mention
     received, done = table3_target("received").value(params), claim.target.value(params)
-    if not received:
+    if not received or done is None:
         return None
     actual = _percent(done, received)
     if abs(actual - m.number) < _one_step(m.number):
@@ -129,10 +128,14 @@ def _rate(claim: Claim, where: str, params: BaseModel, previous: BaseModel | Non
                    shown, written)
 
 
-def _share(claim: Claim, where: str, params: BaseModel, previous: BaseModel | None) -> Finding | None:
+def _share(claim: Claim, where: str, params: ReportParams, previous: ReportParams | None) -> Finding | None:
+    if claim.base is None:
+        return None
     m, (base, of) = claim.mention, claim.base
     whole_target = _share_whole(base)
-    part, whole = base.value(params), whole_target.value(params) if whole_target else None
+    if whole_target is None:
+        return None
+    part, whole = base.value(params), whole_target.value(params)
     if of.approx is not None or not whole or part is None:
         return None
     actual = _percent(part, whole)
@@ -143,7 +146,9 @@ def _share(claim: Claim, where: str, params: BaseModel, previous: BaseModel | No
                    f"{where}按表格，{base.short}{part}件占{whole_target.short}{whole}件的{shown}", shown, written)
 
 
-def _change(claim: Claim, where: str, params: BaseModel, previous: BaseModel | None) -> Finding | None:
+def _change(claim: Claim, where: str, params: ReportParams, previous: ReportParams | None) -> Finding | None:
+    if claim.base is None or previous is None:
+        return None
     m, (base, of) = claim.mention, claim.base
     now, before = base.value(params), base.value(previous)
     if of.approx is not None or now is None or before is None:
@@ -178,7 +183,7 @@ def quote(sentence: str, start: int, end: int) -> str:
     return ("…" if left else "") + sentence[left:right] + ("…" if right < len(sentence) else "")
 
 
-def compare(claim: Claim, sentence: str, params: BaseModel, previous: BaseModel | None) -> Finding | None:
+def compare(claim: Claim, sentence: str, params: ReportParams, previous: ReportParams | None) -> Finding | None:
     """A finding when the claim disagrees with the tables (or None)."""
     at = sentence.find(claim.cue)
     where = f"正文“{quote(sentence, at, at + len(claim.cue))}”中“{claim.cue}”与表格不一致："
@@ -216,7 +221,7 @@ def _t4_scope(sentence: str) -> list[str]:
     return said or ["review", "litigation"]
 
 
-def statements(sentence: str, params: BaseModel) -> Iterator[tuple[str, Target, str]]:
+def statements(sentence: str, params: ReportParams) -> Iterator[tuple[str, Target, str]]:
     """Statements the tables contradict: (the words, the figure, what the tables hold instead)."""
     t4 = tables.table4_frame(params)
 
@@ -250,7 +255,7 @@ def statements(sentence: str, params: BaseModel) -> Iterator[tuple[str, Target, 
         if target.value(params):
             yield m.group(0), target, f"{target.label}为{target.value(params)}"
     m = _NO_FEE.search(sentence)
-    if m is not None and "processing_fee" in type(params).model_fields and params.processing_fee:
+    if m is not None and isinstance(params, ProcessingFee) and params.processing_fee:
         target = processing_fee_target()
         yield m.group(0), target, f"{target.label}为{_show(params.processing_fee)}"
 
@@ -258,7 +263,7 @@ def statements(sentence: str, params: BaseModel) -> Iterator[tuple[str, Target, 
 # --- the rule --------------------------------------------------------------------------------------------
 
 
-def free_text(params: BaseModel) -> Iterator[tuple[tuple, str]]:
+def free_text(params: ReportParams) -> Iterator[tuple[tuple, str]]:
     """The analyst's own text fields, with their field paths."""
     yield ("overview", "intro"), params.overview.intro
     for i, sub in enumerate(params.overview.subsections):
@@ -269,7 +274,7 @@ def free_text(params: BaseModel) -> Iterator[tuple[tuple, str]]:
     yield ("other",), params.other
 
 
-def findings(sentence: str, params: BaseModel, previous: BaseModel | None) -> Iterator[Finding]:
+def findings(sentence: str, params: ReportParams, previous: ReportParams | None) -> Iterator[Finding]:
     """Every disagreement between one sentence and the tables."""
     state = Sentence(params)
     claims: list[Claim] = []

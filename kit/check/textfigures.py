@@ -12,11 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from pydantic import BaseModel
-
 from kit.content import tables
 from kit.spec import formats
-from kit.spec.model import label_for, spec_of
+from kit.spec.model import ProcessingFee, ReportParams, label_for, spec_of
 
 Value = int | Decimal
 
@@ -27,14 +25,14 @@ class Target:
 
     field: str
     label: str
-    read: Callable[[BaseModel], Value | None]
+    read: Callable[[ReportParams], Value | None]
     units: frozenset[str]
     row: str | None = None  # for 表三 figures: the row name and column (what a share is taken of)
     column: str | None = None
     short: str = ""  # the figure's printed name, for sentences about two figures
     unit: str = ""  # the unit the table holds it in, where a text may use another (money)
 
-    def value(self, params: BaseModel | None) -> Value | None:
+    def value(self, params: ReportParams | None) -> Value | None:
         if params is None:
             return None
         try:
@@ -86,7 +84,7 @@ def _frame_rows(spec: formats.FormatSpec, name: str) -> list[str]:
 
 
 def table3_target(name: str, column: str = tables.TOTAL) -> Target:
-    def read(params: BaseModel) -> int:
+    def read(params: ReportParams) -> int:
         frame = tables.table3_frame(params, spec_of(params))
         columns = [k for k, _ in formats.TABLE3_COLUMNS[1:]] if column == ORGANISATIONS else [column]
         return int(frame.loc[_frame_rows(spec_of(params), name), columns].to_numpy().sum())
@@ -100,14 +98,14 @@ def table3_target(name: str, column: str = tables.TOTAL) -> Target:
 def table4_target(group: str, result: str = tables.TOTAL) -> Target:
     groups, printed = T4_GROUPS[group]
 
-    def read(params: BaseModel) -> int:
+    def read(params: ReportParams) -> int:
         return int(tables.table4_frame(params).loc[list(groups), result].sum())
 
     what = f"{printed}总数" if result == tables.TOTAL else f"{printed}的{T4_RESULTS[result]}"
     return Target(f"table4.{group}.{result}", f"表四{what}", read, T4_UNITS)
 
 
-def table2_target(params: BaseModel, row: str, column: str, units: frozenset[str]) -> Target | None:
+def table2_target(params: ReportParams, row: str, column: str, units: frozenset[str]) -> Target | None:
     loc = ("table2", row, column)
     try:
         getattr(getattr(params.table2, row), column)
@@ -118,7 +116,7 @@ def table2_target(params: BaseModel, row: str, column: str, units: frozenset[str
 
 
 def proactive_target() -> Target:
-    def read(params: BaseModel) -> int | None:
+    def read(params: ReportParams) -> int | None:
         proactive = params.overview.proactive
         if proactive.total is None and not proactive.categories:
             return None  # not given at all: nothing to compare with
@@ -132,5 +130,9 @@ def category_target(index: int, name: str) -> Target:
                   lambda p: p.overview.proactive.categories[index].count, frozenset("条"))
 
 
+def _processing_fee(params: ReportParams) -> Value | None:
+    return params.processing_fee if isinstance(params, ProcessingFee) else None  # a 2021-format field
+
+
 def processing_fee_target() -> Target:
-    return Target("processing_fee", "本年收取的信息处理费（元）", lambda p: p.processing_fee, MONEY_UNITS, unit="元")
+    return Target("processing_fee", "本年收取的信息处理费（元）", _processing_fee, MONEY_UNITS, unit="元")

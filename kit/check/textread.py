@@ -17,8 +17,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from pydantic import BaseModel
-
 from kit.check.textfigures import (
     DECISION_UNITS,
     DOC_UNITS,
@@ -35,7 +33,7 @@ from kit.check.textfigures import (
     table3_target,
     table4_target,
 )
-from kit.spec.model import spec_of
+from kit.spec.model import ReportParams, spec_of
 
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９．％", "0123456789.%")
 _BREAKS = re.compile(r"\n\s*\n|\n(?=\s*(?:[-*+]\s|\d+[.、)]\s|#))")
@@ -177,7 +175,7 @@ def _nearest(prefix: str, allowed: set[str] | None = None) -> tuple[str, re.Matc
 class Sentence:
     """What a sentence has named so far: the 表三 row, 表四 group, 表二 row and figure last stated."""
 
-    params: BaseModel
+    params: ReportParams
     row: str | None = None
     t4: str | None = None
     t2: str | None = None
@@ -282,8 +280,16 @@ def _proactive(state: Sentence, mention: Mention, cue: re.Match) -> Target | Non
     return None
 
 
+def _row_reader(name: str) -> Callable[[Sentence, Mention, re.Match], Target | None]:
+    """The reader of a figure named by one of 表三's rows."""
+    def read(state: Sentence, mention: Mention, cue: re.Match) -> Target | None:
+        return _t3(state, name, mention)
+
+    return read
+
+
 _READERS: dict[str, Callable[[Sentence, Mention, re.Match], Target | None]] = {
-    **{name: (lambda state, mention, cue, name=name: _t3(state, name, mention)) for name in T3_ROWS},
+    **{name: _row_reader(name) for name in T3_ROWS},
     "new": _new,
     "column": _column,
     "t4": _t4_group,
@@ -312,8 +318,8 @@ def _category(sentence: str, mention: Mention, state: Sentence) -> Claim | None:
 def _carried_out(sentence: str, mention: Mention, state: Sentence) -> Claim | None:
     """N件结转下年度继续办理; 另有N件顺延到下年度答复: named by the words after the number."""
     after = re.match(r"(?:结转|转入|转至|转到|顺延)[^，]{0,4}下一?年[^，。；]*", mention.suffix)
-    target = _t3(state, "carry_out", mention) if after else None
-    if target is None:
+    target = _t3(state, "carry_out", mention) if after is not None else None
+    if after is None or target is None:
         return None
     return Claim("figure", target, mention, sentence[mention.start - len(mention.prefix):mention.end] + after.group(0))
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import ErrorDetails
 
 from kit import paths, rollup
 from kit.check import checks, partchecks, salvage, textcheck
@@ -28,7 +29,7 @@ from kit.read import base, discover
 from kit.read.base import Loaded
 from kit.spec import formats
 from kit.spec.formats import FormatSpec
-from kit.spec.model import field_at, label_for, schema_for, unit_at
+from kit.spec.model import ReportParams, field_at, label_for, schema_for, unit_at
 
 _LEADING_ZERO = re.compile(r"^[-+]?0[0-9_]+$|^0[xXoObB]")
 # What forms copied from elsewhere carry in a cell where nothing happened.
@@ -47,7 +48,7 @@ class Validated(HasProblems):
 
     file: str
     data: dict[str, Any]
-    model: BaseModel | None
+    model: ReportParams | None
     spec: FormatSpec | None
     problems: list[Problem] = field(default_factory=list)
     previous: Validated | None = None
@@ -61,8 +62,15 @@ class Validated(HasProblems):
         return not self.errors
 
     def raise_for_errors(self) -> None:
+        """Raise :class:`ValidationFailed` (every problem) when the file has errors."""
         if self.errors:
             raise ValidationFailed(self.file, self.problems)
+
+    def valid_model(self) -> ReportParams:
+        """The model of a file without errors; ValidationFailed (its problems) otherwise."""
+        if self.errors or self.model is None:
+            raise ValidationFailed(self.file, self.problems)
+        return self.model
 
 
 def _describe(value: Any) -> str:
@@ -107,7 +115,7 @@ def _money_message(value: Any, unit: str) -> str:
     return f"金额应为数字（单位：{unit}），不要带单位或文字"
 
 
-def _schema_problem(model: type[BaseModel], err: dict, loaded: Loaded | None, file: str) -> Problem:
+def _schema_problem(model: type[BaseModel], err: ErrorDetails, loaded: Loaded | None, file: str) -> Problem:
     loc = tuple(err["loc"])
     kind, value = err["type"], err.get("input")
     expected: str | None = None
@@ -121,8 +129,8 @@ def _schema_problem(model: type[BaseModel], err: dict, loaded: Loaded | None, fi
         expected, actual = None, None
     elif kind == "missing":
         message, actual = "缺少必填字段", None
-    elif kind in {"int_type", "int_parsing", "int_from_float"} and _not_applicable(value):
-        message, expected = _not_applicable(value), "整数（没有发生的填 0）"
+    elif kind in {"int_type", "int_parsing", "int_from_float"} and (not_applicable := _not_applicable(value)):
+        message, expected = not_applicable, "整数（没有发生的填 0）"
     elif kind in {"int_type", "int_parsing", "int_from_float"}:
         expected = "整数"
         if isinstance(value, str) and _LEADING_ZERO.match(value):
@@ -151,8 +159,8 @@ def _schema_problem(model: type[BaseModel], err: dict, loaded: Loaded | None, fi
         message, expected = "不能为空", "非空文本"
     elif kind == "approximate":  # a count or an approximate figure ("5500余")
         message, expected = "应为整数，或照报告原文写约数", "整数，或“5500余”“18万余”这样的约数"
-    elif kind in {"decimal_type", "decimal_parsing", "finite_number", "is_instance_of"} and unit_at(model, loc):
-        unit = unit_at(model, loc)
+    elif kind in {"decimal_type", "decimal_parsing", "finite_number", "is_instance_of"} and (
+            unit := unit_at(model, loc)):
         message, expected = _not_applicable(value) or _money_message(value, unit), f"数字（单位：{unit}）"
     elif kind in {"model_type", "model_attributes_type", "dict_type"}:
         message, expected = "应为键值映射", "键值映射"
@@ -180,7 +188,7 @@ def _schema_problem(model: type[BaseModel], err: dict, loaded: Loaded | None, fi
     )
 
 
-def _blank_cells(model: type[BaseModel], blanks: list[dict], loaded: Loaded | None,
+def _blank_cells(model: type[BaseModel], blanks: list[ErrorDetails], loaded: Loaded | None,
                  file: str) -> list[Problem]:
     """Every ``null`` of a file (blank cells copied from a form) as one problem, not one per cell."""
     if not blanks:
@@ -227,7 +235,7 @@ def _choose_spec(data: dict[str, Any], file: str, loaded: Loaded | None) -> tupl
     problems: list[Problem] = []
     year, named = data.get("year"), data.get("format")
 
-    def problem(loc: str, message: str, expected=None, actual=None) -> Problem:
+    def problem(loc: str, message: str, expected: Any = None, actual: Any = None) -> Problem:
         return Problem("format", "error", file, loc, "报告格式版本" if loc == "format" else "报告年度",
                        message, expected, actual, loaded.line_of((loc,)) if loaded else None)
 
@@ -259,7 +267,9 @@ def validate_data(data: dict[str, Any], file: str, *, loaded: Loaded | None = No
     model_cls = schema_for(spec.version)
     problems += _hidden_characters(model_cls, data, file, loaded)
     candidate = {k: v for k, v in data.items() if k != "format" or not problems}
-    model, tainted = None, []
+    model: ReportParams | None = None
+    checked: ReportParams | None
+    tainted: list[tuple] = []
     try:
         model = checked = model_cls.model_validate(candidate)
     except PydanticValidationError as exc:
@@ -283,7 +293,7 @@ def previous_file(path: Path) -> Path | None:
     path = Path(path)
     if not path.stem.isdigit():
         return None
-    for suffix in (".yaml", ".yml"):
+    for suffix in discover.SUFFIXES:
         candidate = path.with_name(f"{int(path.stem) - 1}{suffix}")
         if candidate.exists():
             return candidate
@@ -301,14 +311,15 @@ def validate_file(path: Path | str, *, with_previous: bool = True, within: tuple
     A government that declares a roll-up is validated with its tables summed from its units
     (``within``: the governments above it, to find a cycle).
     """
-    name = paths.relative_to_root(Path(path))
+    path = paths.input_path(path)
+    name = paths.relative_to_root(path)
     cache, key = _MEMO.get(), (os.path.abspath(path), with_previous)
     if cache is not None:
         for known in (key, (*key, within)):
             if known in cache:
                 return cache[known]
     try:
-        result = _validate_file(Path(path), name, with_previous, within)
+        result = _validate_file(path, name, with_previous, within)
     except KitError:
         raise
     except Exception as exc:  # the kit's own defect: this file is refused, the caller goes on
@@ -338,7 +349,8 @@ def memo() -> Iterator[None]:
 
 def _validate_file(path: Path, name: str, with_previous: bool, within: tuple[str, ...] = ()) -> Validated:
     loaded = base.read(path, name)
-    previous, unreadable = None, None
+    previous: Validated | None = None
+    unreadable: ParamsError | None = None
     prev_path = previous_file(path) if with_previous else None
     if prev_path is not None:
         try:
@@ -353,7 +365,7 @@ def _validate_file(path: Path, name: str, with_previous: bool, within: tuple[str
         result.problems += rolled.problems
         result.units, result.sources, result.level = rolled.units, rolled.sources, rolled.level
     result.problems += _placement_problems(path, result, loaded) + rollup.parent_problems(path, loaded, name)
-    if unreadable is not None or (previous is not None and not previous.ok):
+    if prev_path is not None and (unreadable is not None or (previous is not None and not previous.ok)):
         result.problems.append(previous_invalid(name, prev_path, previous, unreadable))
     return result
 
@@ -365,17 +377,19 @@ def previous_invalid(file: str, prev_path: Path, previous: Validated | None,
                      unreadable: ParamsError | None) -> Problem:
     """A warning: last year's file is invalid (which, its first errors), so this report is made
     without the cross-year checks and the year-over-year sentences."""
-    def at(line: int | None) -> str:
+    def at(line: int | str | None) -> str:
         return f"第 {line} 行 " if line else ""
 
     if unreadable is not None:
         first, count = [at(unreadable.line) + unreadable.message], 1
     else:
-        first = [f"{at(e.line)}{e.path}：{e.message}" for e in previous.errors[:FIRST_ERRORS]]
-        count = len(previous.errors)
+        errors = previous.errors if previous is not None else []
+        first = [f"{at(e.line)}{e.path}：{e.message}" for e in errors[:FIRST_ERRORS]]
+        count = len(errors)
     more = "；……" if count > len(first) else ""
     return Problem("X0", "warning", file, "", "",
-                   f"上年参数文件 {paths.relative_to_root(prev_path)} 无效，有 {count} 个错误（{'；'.join(first)}{more}）："
+                   f"上年参数文件 {paths.relative_to_root(prev_path)} 无效，"
+                   f"有 {count} 个错误（{'；'.join(first)}{more}）："
                    "本报告不做跨年度检查（X1、X2），也不写与上年的比较")
 
 
@@ -415,7 +429,7 @@ def validate_files(files: list[Path]) -> Checked:
 
 def _placement_problems(path: Path, result: Validated, loaded: Loaded) -> list[Problem]:
     """A file's place must match its content: ``params/<agency.id>/<year>.yaml``."""
-    model, out = result.model, []
+    model, out = result.model, list[Problem]()
     if model is None:
         return out
     if path.stem != str(model.year):

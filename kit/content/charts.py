@@ -15,17 +15,31 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
 
 from kit.content import narrative, tables
+from kit.spec.model import ReportParams
+
+if TYPE_CHECKING:  # matplotlib is imported on first use; the report module imports this one
+    from matplotlib.figure import Figure
+    from matplotlib.typing import RcKeyType
+
+    from kit.content.report import Report
+
+Draw = Callable[["Figure"], None]  # draws one chart into an empty figure
 
 CJK_SANS = ["Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", "WenQuanYi Micro Hei",
             "Heiti SC", "DejaVu Sans"]
-RC = {"svg.fonttype": "none", "svg.hashsalt": "kit-report", "font.family": "sans-serif", "font.sans-serif": CJK_SANS,
-      "font.size": 10, "axes.spines.top": False, "axes.spines.right": False, "axes.unicode_minus": False}
+RC: dict[RcKeyType, Any] = {
+    "svg.fonttype": "none", "svg.hashsalt": "kit-report", "font.family": "sans-serif", "font.sans-serif": CJK_SANS,
+    "font.size": 10, "axes.spines.top": False, "axes.spines.right": False, "axes.unicode_minus": False,
+}
 INK, ACCENT, LIGHT = "#333333", "#8c1c13", "#c9a27e"
 
 
-def _save(draw, fmt: str, **kwargs) -> bytes:
+def _save(draw: Draw, fmt: str, **kwargs: Any) -> bytes:
     """Run ``draw(fig)`` under the kit's rc settings and return the figure saved as ``fmt``."""
     from matplotlib import rc_context
     from matplotlib.figure import Figure
@@ -45,7 +59,7 @@ def _save(draw, fmt: str, **kwargs) -> bytes:
 class Chart:
     """One chart: how to draw it, its text alternative (which carries its figures) and its caption."""
 
-    draw: Callable
+    draw: Draw
     alt: str
     caption: str
 
@@ -61,7 +75,7 @@ def _html(chart: Chart | None) -> str:
     return "" if chart is None else chart.html()
 
 
-def _svg(draw) -> str:
+def _svg(draw: Draw) -> str:
     """The figure as inline SVG markup."""
     svg = _save(draw, "svg", metadata={"Date": None}).decode()
     svg = svg[svg.index("<svg"):]  # drop the XML declaration and doctype: inline SVG
@@ -89,9 +103,9 @@ def _literal(label: str) -> str:
     return label.replace("$", r"\$")
 
 
-def _barh(labels: list[str], values: list[int], unit: str, color: str = ACCENT):
+def _barh(labels: list[str], values: list[int], unit: str, color: str = ACCENT) -> Draw:
     labels = [_literal(_short(label)) for label in labels]
-    def draw(fig) -> None:
+    def draw(fig: Figure) -> None:
         fig.set_size_inches(6.4, 0.38 * len(labels) + 0.7)
         ax = fig.subplots()
         y = list(range(len(labels)))[::-1]
@@ -107,7 +121,7 @@ def _barh(labels: list[str], values: list[int], unit: str, color: str = ACCENT):
     return draw
 
 
-def proactive_categories_chart(params) -> Chart | None:
+def proactive_categories_chart(params: ReportParams) -> Chart | None:
     """主动公开 by category; None when no category has a figure."""
     cats = [c for c in params.overview.proactive.categories if c.count]
     if not cats:
@@ -117,14 +131,14 @@ def proactive_categories_chart(params) -> Chart | None:
     return Chart(_barh(labels, values, "条"), alt, f"图：{params.year}年主动公开信息（按类别，共{sum(values)}条）")
 
 
-def proactive_categories(params) -> str:
+def proactive_categories(params: ReportParams) -> str:
     return _html(proactive_categories_chart(params))
 
 
-def outcome_mix_chart(t3) -> Chart | None:
+def outcome_mix_chart(t3: pd.DataFrame) -> Chart | None:
     """How handled requests ended (the sub-totals the table doesn't print); None when none."""
     counts = narrative.outcome_counts(t3)
-    done = int(t3.loc["outcomes.total", tables.TOTAL])
+    done = tables.count_at(t3, "outcomes.total", tables.TOTAL)
     if not done:
         return None
     pairs = [(label, counts[key]) for key, label in narrative.OUTCOME_GROUPS]
@@ -132,7 +146,7 @@ def outcome_mix_chart(t3) -> Chart | None:
     return Chart(_barh([p[0] for p in pairs], [p[1] for p in pairs], "件"), alt, f"图：本年度办理结果（共{done}件）")
 
 
-def outcome_mix(t3) -> str:
+def outcome_mix(t3: pd.DataFrame) -> str:
     return _html(outcome_mix_chart(t3))
 
 
@@ -145,7 +159,7 @@ def trend_chart(years: list[int], series: dict[str, list[int]], caption: str) ->
     if len(years) < 2 or not any(v for values in series.values() for v in values):
         return None
 
-    def draw(fig) -> None:
+    def draw(fig: Figure) -> None:
         fig.set_size_inches(6.4, 2.6)
         ax = fig.subplots()
         width = 0.8 / len(years)
@@ -170,36 +184,38 @@ def trend_chart(years: list[int], series: dict[str, list[int]], caption: str) ->
     return Chart(draw, alt, caption)
 
 
-def requests_trend(report) -> str:
+def requests_trend(report: Report) -> str:
     return _html(requests_trend_chart(report))
 
 
-def requests_trend_chart(report) -> Chart | None:
-    if report.previous is None:
+def requests_trend_chart(report: Report) -> Chart | None:
+    last = report.last_table3
+    if report.previous is None or last is None:
         return None
-    frames = [report.last_table3, report.table3]
+    frames = [last, report.table3]
     return trend_chart([report.previous.year, report.model.year],
-                 {"新收申请": [int(f.loc["new", tables.TOTAL]) for f in frames],
-                  "办结": [int(f.loc["outcomes.total", tables.TOTAL]) for f in frames]},
+                 {"新收申请": [tables.count_at(f, "new", tables.TOTAL) for f in frames],
+                  "办结": [tables.count_at(f, "outcomes.total", tables.TOTAL) for f in frames]},
                  "图：依申请公开与上年比较")
 
 
-def review_trend(report) -> str:
+def review_trend(report: Report) -> str:
     return _html(review_trend_chart(report))
 
 
-def review_trend_chart(report) -> Chart | None:
-    if report.previous is None:
+def review_trend_chart(report: Report) -> Chart | None:
+    last = report.last_table4
+    if report.previous is None or last is None:
         return None
-    frames = [report.last_table4, report.table4]
+    frames = [last, report.table4]
     suits = ["litigation_direct", "litigation_after_review"]
     return trend_chart([report.previous.year, report.model.year],
-                 {"行政复议": [int(f.loc["review", tables.TOTAL]) for f in frames],
+                 {"行政复议": [tables.count_at(f, "review", tables.TOTAL) for f in frames],
                   "行政诉讼": [int(f.loc[suits, tables.TOTAL].sum()) for f in frames]},
                  "图：行政复议、行政诉讼与上年比较")
 
 
-def part_charts(report, key: str) -> list[Chart]:
+def part_charts(report: Report, key: str) -> list[Chart]:
     """The charts of one part, in page order (the page and report.docx both use this list)."""
     found = {
         "proactive": lambda: [proactive_categories_chart(report.model)],

@@ -6,10 +6,10 @@ Pure functions: a validated parameter model (and its computed frames) in, text o
 from __future__ import annotations
 
 import pandas as pd
-from pydantic import BaseModel
 
 from kit.content import tables
 from kit.spec import formats
+from kit.spec.model import Contact, ProcessingFee, ReportParams
 
 LEGAL_BASIS = "《中华人民共和国政府信息公开条例》"
 _DIGITS = "零一二三四五六七八九"
@@ -24,17 +24,18 @@ def chinese_number(n: int) -> str:
     return head + (_DIGITS[ones] if ones else "")
 
 
-def title(params: BaseModel) -> str:
+def title(params: ReportParams) -> str:
+    """The report's title: 〈单位〉〈年度〉年政府信息公开工作年度报告."""
     return f"{params.agency.name}{params.year}年政府信息公开工作年度报告"
 
 
-def deadline(params: BaseModel) -> str:
+def deadline(params: ReportParams) -> str:
     """条例第四十九条: departments publish by 1月31日, governments by 3月31日 of the next year."""
     day = "1月31日" if params.agency.kind == "department" else "3月31日"
     return f"{params.year + 1}年{day}"
 
 
-def opening(params: BaseModel, part_titles: list[str], summed_from_units: bool = False) -> str:
+def opening(params: ReportParams, part_titles: list[str], summed_from_units: bool = False) -> str:
     """The opening paragraph: legal basis and format notice, the parts, the statistical period,
     where the report is published and whom to ask. Each sentence can be the analyst's own (``opening``).
 
@@ -58,25 +59,25 @@ def opening(params: BaseModel, part_titles: list[str], summed_from_units: bool =
     return "".join(sentences)
 
 
-def units_counted(params: BaseModel) -> str:
+def units_counted(params: ReportParams) -> str:
     """“（共31个，含本级）”: how many units the roll-up summed; empty when the report names none."""
-    rollup = getattr(params, "rollup", None)
+    rollup = params.rollup
     if rollup is None or not rollup.summed:
         return ""
     own = "，含本级" if rollup.include_own else ""
     return f"（共{len(rollup.summed)}个{own}）"
 
 
-def left_out_sentence(params: BaseModel) -> str:
+def left_out_sentence(params: ReportParams) -> str:
     """Which units the roll-up leaves out (the office published without them)."""
-    rollup = getattr(params, "rollup", None)
+    rollup = params.rollup
     if rollup is None or not rollup.left_out:
         return ""
     names = "、".join(u.name or u.id for u in rollup.left_out)
     return f"{names}共{len(rollup.left_out)}个单位的数据未能汇总，未计入本报告。"
 
 
-def contact_sentence(contact: BaseModel) -> str:
+def contact_sentence(contact: Contact) -> str:
     """本报告的电子版可在…下载。对本报告如有疑问，请与…联系（地址：…，邮编：…，电话：…，电子邮箱：…）。"""
     text = f"本报告的电子版可在{contact.website}下载。" if contact.website else ""
     details = [f"{label}：{value}" for label, value in (("地址", contact.address), ("邮编", contact.postcode),
@@ -94,13 +95,13 @@ def chinese_date(iso: str) -> str:
     return f"{year}年{month}月{day}日"
 
 
-def signoff(params: BaseModel) -> tuple[str, str]:
+def signoff(params: ReportParams) -> tuple[str, str]:
     """The 落款: the name (the agency's unless given) and the publication date ('' when not given)."""
     s = params.signoff
     return s.name or params.agency.name, chinese_date(s.date) if s.date else ""
 
 
-def proactive(params: BaseModel, last: BaseModel | None = None) -> str:
+def proactive(params: ReportParams, last: ReportParams | None = None) -> str:
     """主动公开: the total (against last year's, when both are exact) and each category's count;
     empty when no total is given (P2 warns)."""
     p, me = params.overview.proactive, params.agency.self_name
@@ -135,17 +136,18 @@ def share(n: int, total: int) -> str:
 
 
 def _total(frame: pd.DataFrame | None, row: str, col: str = tables.TOTAL) -> int | None:
-    return None if frame is None else int(frame.loc[row, col])
+    return None if frame is None else tables.count_at(frame, row, col)
 
 
-def requests(params: BaseModel, t3: pd.DataFrame, last: pd.DataFrame | None = None) -> str:
+def requests(params: ReportParams, t3: pd.DataFrame, last: pd.DataFrame | None = None) -> str:
     """依申请公开 in one sentence: received (by applicant), carried in, handled, carried out."""
     me = params.agency.self_name
-    new, carry_in = int(t3.loc["new", tables.TOTAL]), int(t3.loc["carry_in", tables.TOTAL])
-    done, carry_out = int(t3.loc["outcomes.total", tables.TOTAL]), int(t3.loc["carry_out", tables.TOTAL])
+    new, carry_in = tables.count_at(t3, "new", tables.TOTAL), tables.count_at(t3, "carry_in", tables.TOTAL)
+    done = tables.count_at(t3, "outcomes.total", tables.TOTAL)
+    carry_out = tables.count_at(t3, "carry_out", tables.TOTAL)
     if new == 0 and carry_in == 0:
         return f"本年度{me}未收到政府信息公开申请{change(0, _total(last, 'new'))}。"
-    natural = int(t3.loc["new", "natural"])
+    natural = tables.count_at(t3, "new", "natural")
     text = f"本年度{me}共收到政府信息公开申请{new}件"
     if new:
         text += f"（其中自然人{natural}件，法人或其他组织{new - natural}件）"
@@ -175,7 +177,7 @@ def outcome_counts(t3: pd.DataFrame) -> dict[str, int]:
 
 def outcomes(t3: pd.DataFrame, last: pd.DataFrame | None = None) -> str:
     """How the handled requests ended, with shares of （七）总计; empty when none was handled."""
-    done = int(t3.loc["outcomes.total", tables.TOTAL])
+    done = tables.count_at(t3, "outcomes.total", tables.TOTAL)
     if done == 0:
         return ""
     counts = outcome_counts(t3)
@@ -183,16 +185,15 @@ def outcomes(t3: pd.DataFrame, last: pd.DataFrame | None = None) -> str:
     return f"本年度办结申请{done}件{change(done, _total(last, 'outcomes.total'))}。其中，" + "；".join(parts) + "。"
 
 
-def review(params: BaseModel, t4: pd.DataFrame, last: pd.DataFrame | None = None) -> str:
+def review(params: ReportParams, t4: pd.DataFrame, last: pd.DataFrame | None = None) -> str:
     """行政复议 and 行政诉讼 in one sentence; 诉讼 = the two 起诉 totals added (FORMAT.md)."""
     me = params.agency.self_name
 
-    def suits_of(frame: pd.DataFrame | None) -> int | None:
-        return None if frame is None else int(frame.loc[["litigation_direct", "litigation_after_review"],
-                                                        tables.TOTAL].sum())
+    def suits_of(frame: pd.DataFrame) -> int:
+        return int(frame.loc[["litigation_direct", "litigation_after_review"], tables.TOTAL].sum())
 
-    reviews, suits = int(t4.loc["review", tables.TOTAL]), suits_of(t4)
-    last_reviews, last_suits = _total(last, "review"), suits_of(last)
+    reviews, suits = tables.count_at(t4, "review", tables.TOTAL), suits_of(t4)
+    last_reviews, last_suits = _total(last, "review"), None if last is None else suits_of(last)
     if reviews == 0 and suits == 0:
         text = f"本年度{me}未发生因政府信息公开引起的行政复议、行政诉讼案件"
         if last_reviews or last_suits:
@@ -222,7 +223,7 @@ _TABLE2_CLAUSES = {
 }
 
 
-def proactive_table(params: BaseModel, frame: pd.DataFrame, version: str,
+def proactive_table(params: ReportParams, frame: pd.DataFrame, version: str,
                     last: pd.DataFrame | None = None) -> str:
     """表二 in one sentence: every non-zero row; 处理决定 and 收费 compared with last year."""
     clauses = []
@@ -252,7 +253,7 @@ def proactive_table(params: BaseModel, frame: pd.DataFrame, version: str,
     return "本年度" + "；".join(clauses) + "。"
 
 
-def processing_fee(params: BaseModel) -> str:
+def processing_fee(params: ProcessingFee) -> str:
     """2021 format, part 六: the 信息处理费 line, stated even when nothing was collected."""
     fee = params.processing_fee
     me = params.agency.self_name

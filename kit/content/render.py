@@ -10,34 +10,43 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
+from markdown_it.renderer import RendererProtocol
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
 from markupsafe import Markup
 
 from kit.content import charts, narrative, tables
 from kit.paths import TEMPLATES_DIR
 from kit.spec import formats
 from kit.spec.formats import FormatSpec
+from kit.spec.model import ProcessingFee
+
+if TYPE_CHECKING:  # both import this module
+    from kit.batch import Outcome
+    from kit.content.report import Report
 
 
-def _link_open(self, tokens, idx, options, env) -> str:
+def _link_open(self: RendererProtocol, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
     env.setdefault("links", []).append((idx, tokens[idx].attrGet("href") or ""))
     return ""
 
 
-def _link_close(self, tokens, idx, options, env) -> str:
+def _link_close(self: RendererProtocol, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
     """A link prints as its text followed by its address in parentheses, as text (no <a>)."""
     start, href = env["links"].pop()
     text = "".join(t.content for t in tokens[start + 1:idx])
     return "" if text == href else f"（{escapeHtml(href)}）"
 
 
-def _image(self, tokens, idx, options, env) -> str:
+def _image(self: RendererProtocol, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
     """An image is not shown: its description and address print as text, like a link."""
     token = tokens[idx]
-    return f"{escapeHtml(token.content)}（{escapeHtml(token.attrGet('src') or '')}）"
+    return f"{escapeHtml(token.content)}（{escapeHtml(str(token.attrGet('src') or ''))}）"
 
 
 @cache
@@ -57,6 +66,7 @@ def markdown(text: str) -> Markup:
 
 @cache
 def environment() -> Environment:
+    """The Jinja2 environment of the fragments (autoescaped, the kit's filters), built once."""
     env = Environment(
         loader=FileSystemLoader([TEMPLATES_DIR / "fragments", TEMPLATES_DIR / "govreport"]),
         autoescape=True,
@@ -74,13 +84,14 @@ def precompile() -> None:
     """Compile every fragment template and the Markdown parser now, not on first use (the fork
     server does this once, and every kernel forked from it starts with them ready)."""
     env = environment()
-    for name in env.loader.list_templates():
+    for name in env.list_templates():
         if name.endswith(".j2"):
             env.get_template(name)
     _markdown_parser()
 
 
-def render(template: str, **context) -> str:
+def render(template: str, **context: Any) -> str:
+    """Render one fragment template with ``context``."""
     return environment().get_template(template).render(**context)
 
 
@@ -115,12 +126,12 @@ def table3_label_cells(spec: FormatSpec) -> list[list[LabelCell]]:
     return out
 
 
-def table2_html(report) -> str:
+def table2_html(report: Report) -> str:
     values = {(r.row, r.column): r.value for r in report.table2.itertuples()}
     return render("table2.html.j2", spec=report.spec, values=values)
 
 
-def table3_html(report) -> str:
+def table3_html(report: Report) -> str:
     frame = report.table3
     rows = [
         (labels, [frame.loc[row.key, c] for c in [*tables.COLUMN_KEYS, tables.TOTAL]])
@@ -129,19 +140,20 @@ def table3_html(report) -> str:
     return render("table3.html.j2", rows=rows, formats=formats)
 
 
-def table4_html(report) -> str:
+def table4_html(report: Report) -> str:
     frame = report.table4
     values = [frame.loc[key, c] for key, _ in formats.TABLE4_GROUPS for c in [*tables.RESULT_KEYS, tables.TOTAL]]
     return render("table4.html.j2", values=values, formats=formats)
 
 
-def title_html(report) -> str:
+def title_html(report: Report) -> str:
+    """The report's title and opening paragraph as HTML."""
     parts = report.parts
     return render("title.html.j2", title=report.title,
                   opening=narrative.opening(report.model, [p.title for p in parts], report.summed_from_units))
 
 
-def signoff_html(report) -> str:
+def signoff_html(report: Report) -> str:
     """The 落款 at the end: the name and the date, right-aligned."""
     name, date = narrative.signoff(report.model)
     return render("signoff.html.j2", name=name, date=date) + annex_html(report)
@@ -161,7 +173,7 @@ def annex_html(report) -> str:
     return render("annex.html.j2", columns=ANNEX_COLUMNS, rows=rows, totals=totals)
 
 
-def part_html(report, key: str) -> str:
+def part_html(report: Report, key: str) -> str:
     """One part (its heading, sentences, tables) followed by any extra part placed after it."""
     part = report.part(key)
     m = report.model
@@ -179,7 +191,7 @@ def part_html(report, key: str) -> str:
     elif key == "review":
         ctx["sentence"] = narrative.review(m, report.table4, report.last_table4)
         ctx["table"] = Markup(table4_html(report))
-    elif key == "other" and "processing_fee" in type(m).model_fields:
+    elif key == "other" and isinstance(m, ProcessingFee):
         ctx["fee"] = narrative.processing_fee(m)
     html = render("part.html.j2", **ctx)
     for extra in report.extras_after(key):
@@ -187,14 +199,14 @@ def part_html(report, key: str) -> str:
     return html
 
 
-def index_html(outcomes, status_pages: Sequence[str] = ()) -> str:
+def index_html(outcomes: Sequence[Outcome], status_pages: Sequence[str] = ()) -> str:
     """``output/index.html``: every agency-year of a batch, its status, problems and links."""
     counts = {key: sum(o.status == key for o in outcomes)
-              for key in ("published", "unchanged", "failed", "invalid", "interrupted")}
+              for key in ("published", "unchanged", "failed", "invalid", "interrupted", "refused")}
     return render("index.html.j2", outcomes=outcomes, counts=counts, status_pages=list(status_pages))
 
 
-def labelled_cells(report) -> list[tuple[str, str]]:
+def labelled_cells(report: Report) -> list[tuple[str, str]]:
     """Every data cell of 表二, 表三 and 表四 as printed, with its full Chinese label, in page order."""
     cells: list[tuple[str, str]] = []
     for row in report.table2.itertuples():
@@ -202,10 +214,10 @@ def labelled_cells(report) -> list[tuple[str, str]]:
         suffix = next(c.suffix for c in block.columns if c.key == row.column)
         cells.append((f"表二 › {row.caption} › {row.item} › {row.label}", tables.format_value(row.value, suffix)))
     column_labels = [label for _, label in formats.TABLE3_COLUMNS] + [formats.TOTAL_LABEL]
-    for row in report.spec.table3:
+    for row3 in report.spec.table3:
         for key, label in zip([*tables.COLUMN_KEYS, tables.TOTAL], column_labels, strict=True):
-            cells.append((f"表三 › {' › '.join(row.labels)} › {label}",
-                          tables.format_value(report.table3.loc[row.key, key])))
+            cells.append((f"表三 › {' › '.join(row3.labels)} › {label}",
+                          tables.format_value(report.table3.loc[row3.key, key])))
     result_labels = [label for _, label in formats.TABLE4_RESULTS] + [formats.TOTAL_LABEL]
     for key, group in formats.TABLE4_GROUPS:
         path = group if key == "review" else f"{formats.TABLE4_LITIGATION} › {group}"

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel
 
-from kit.check.validate import Validated, previous_file, validate_data
+from kit import paths
+from kit.check.validate import Validated, validate_data, validate_file
 from kit.content import narrative, tables
-from kit.read import base
 from kit.spec import formats
 from kit.spec.formats import FormatSpec
-from kit.spec.model import ExtraSection, spec_of
+from kit.spec.model import ExtraSection, ReportParams, spec_of
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Part:
         return f"{self.number}、{self.title}"
 
 
-def build_parts(model: BaseModel) -> list[Part]:
+def build_parts(model: ReportParams) -> list[Part]:
     """The six mandated parts with the agency's extra sections placed and all renumbered."""
     order: list[tuple[str, str, ExtraSection | None]] = []
     for key, title in formats.SECTION_TITLES:
@@ -49,15 +49,13 @@ class Report:
     summed_from_units: bool = False
 
     def __init__(self, validated: Validated) -> None:
-        validated.raise_for_errors()
         self.validated = validated
-        self.model: BaseModel = validated.model
-        rollup = getattr(self.model, "rollup", None)
-        if rollup is not None and rollup.summed:
+        self.model: ReportParams = validated.valid_model()
+        if self.model.rollup is not None and self.model.rollup.summed:
             self.summed_from_units = True
         self.spec: FormatSpec = spec_of(self.model)
         prev = validated.previous
-        self.previous: BaseModel | None = prev.model if prev is not None and prev.ok else None
+        self.previous: ReportParams | None = prev.model if prev is not None and prev.ok else None
 
     @property
     def title(self) -> str:
@@ -101,22 +99,45 @@ class Report:
         return None if self.previous is None else tables.table4_frame(self.previous)
 
 
-def load_report(params_file: str | Path, data: dict[str, Any] | None = None,
+def load_report(params_file: str | Path | None, data: dict[str, Any] | None = None,
                 previous: dict[str, Any] | None = None, previous_file_name: str | None = None) -> Report:
     """The notebook's entry point: validate the parameters and return the report.
 
-    ``data`` is the parameter file's content as injected by ``kit run`` (so the
-    executed notebook records the values themselves); without it the file is read,
-    which is how an analyst runs the notebook by hand.
+    The file is read and validated as ``kit validate`` does (its problems carry line numbers),
+    afresh at each call, so a re-run picks up an edit. ``data`` (and ``previous``) is the content
+    ``kit run`` injects, so the executed notebook records the values themselves: when the file no
+    longer holds it, the injected content is validated on its own (without line numbers).
+    ``params_file`` relative and not found from the working directory is read from the project
+    root; ``None`` is the file ``make lab PARAMS=…`` opened (``$KIT_PARAMS``), else the example.
+
+    Raises :class:`~kit.exceptions.ValidationFailed` (shown in the notebook as the list of
+    problems, without a traceback) when the file has errors.
     """
-    name = str(params_file)
-    prev: Validated | None = None
+    name = str(params_file if params_file is not None else lab_params())
+    validated = _validated_file(paths.input_path(name), data, previous)
+    if validated is None:
+        prev = validate_data(previous, previous_file_name or "previous") if previous is not None else None
+        validated = validate_data(data or {}, name, previous=prev)
+    validated.raise_for_errors()
+    return Report(validated)
+
+
+EXAMPLE = "params/ninghai-commerce/2020.yaml"
+
+
+def lab_params() -> str:
+    """The parameter file of a notebook run by hand without one: ``$KIT_PARAMS``, else the example."""
+    return os.environ.get("KIT_PARAMS") or EXAMPLE
+
+
+def _validated_file(path: Path, data: dict[str, Any] | None,
+                    previous: dict[str, Any] | None) -> Validated | None:
+    """``path`` validated as ``kit validate`` does, when it holds ``data`` (and its previous
+    year ``previous``), or when nothing is injected; None when the injected content differs."""
     if data is None:
-        loaded = base.read(params_file, name)
-        data = loaded.data
-        prev_path = previous_file(Path(params_file))
-        if previous is None and prev_path is not None:
-            previous, previous_file_name = base.read(prev_path).data, str(prev_path)
-    if previous is not None:
-        prev = validate_data(previous, previous_file_name or "previous")
-    return Report(validate_data(data, name, previous=prev))
+        return validate_file(path)
+    if not path.is_file():
+        return None
+    validated = validate_file(path)
+    prev = validated.previous.data if validated.previous is not None else None
+    return validated if validated.data == data and prev == previous else None

@@ -9,18 +9,17 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel
 
 from kit.spec import formats
 from kit.spec.formats import FormatSpec
-from kit.spec.model import APPROXIMATE
+from kit.spec.model import APPROXIMATE, ReportParams
 
 COLUMN_KEYS = [k for k, _ in formats.TABLE3_COLUMNS]
 RESULT_KEYS = [k for k, _ in formats.TABLE4_RESULTS]
 TOTAL = "total"
 
 
-def get_path(model: BaseModel, path: tuple[str, ...]) -> Any:
+def get_path(model: ReportParams, path: tuple[str, ...]) -> Any:
     """The value at a key path of a model (``("outcomes", "refused", "state_secret")``)."""
     node: Any = model
     for key in path:
@@ -28,7 +27,7 @@ def get_path(model: BaseModel, path: tuple[str, ...]) -> Any:
     return node
 
 
-def table2_frame(params: BaseModel, spec: FormatSpec) -> pd.DataFrame:
+def table2_frame(params: ReportParams, spec: FormatSpec) -> pd.DataFrame:
     """表二 in long form: one row per cell, in print order (caption, item, column, value)."""
     records = []
     for block in spec.table2:
@@ -49,7 +48,7 @@ def table2_frame(params: BaseModel, spec: FormatSpec) -> pd.DataFrame:
     return pd.DataFrame.from_records(records)
 
 
-def table3_frame(params: BaseModel, spec: FormatSpec) -> pd.DataFrame:
+def table3_frame(params: ReportParams, spec: FormatSpec) -> pd.DataFrame:
     """表三: one row per printed row (keyed by path), applicant columns plus computed 总计.
 
     The （七）总计 row is the sum of the outcome rows; the 总计 column the sum of the six
@@ -69,7 +68,7 @@ def table3_frame(params: BaseModel, spec: FormatSpec) -> pd.DataFrame:
     return frame.astype("int64")
 
 
-def table4_frame(params: BaseModel) -> pd.DataFrame:
+def table4_frame(params: ReportParams) -> pd.DataFrame:
     """表四: one row per group (行政复议, 未经复议直接起诉, 复议后起诉), 总计 computed."""
     data = {key: [getattr(getattr(params.table4, key), k) for k in RESULT_KEYS] for key, _ in formats.TABLE4_GROUPS}
     frame = pd.DataFrame.from_dict(data, orient="index", columns=RESULT_KEYS, dtype="int64")
@@ -80,9 +79,17 @@ def table4_frame(params: BaseModel) -> pd.DataFrame:
 MONEY_PLACES = 2  # 万元 amounts are sensibly given to two decimals (FORMAT.md)
 
 
+def count_at(frame: pd.DataFrame, row: str, column: str) -> int:
+    """One count of a table's frame (表三, 表四), as an int."""
+    return int(frame[column][row])
+
+
 def decimal_places(value: Any) -> int:
     """How many decimals a figure is written with: 12.50 → 1, 3 → 0."""
-    return max(0, -value.normalize().as_tuple().exponent) if isinstance(value, Decimal) else 0
+    if not isinstance(value, Decimal):
+        return 0
+    exponent = value.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0  # not int: nan or inf, which no model admits
 
 
 def rounded_difference(now: Any, before: Any) -> Any:
@@ -97,20 +104,20 @@ def rounded_difference(now: Any, before: Any) -> Any:
 
 def format_value(value: Any, suffix: str = "") -> str:
     """A cell as printed: integers plainly, money without trailing zeros, zeros as 0."""
-    if isinstance(value, Decimal):
-        text = format(value.normalize(), "f") if value else "0"
-    else:
-        text = str(int(value))
+    text = (format(value.normalize(), "f") if value else "0") if isinstance(value, Decimal) else str(int(value))
     return text + suffix
 
 
 def approximate_base(figure: str) -> int:
     """The figure an approximate total starts from: 5500余 → 5500, 18万余 → 180000."""
-    number, wan = APPROXIMATE.match(figure).groups()
+    match = APPROXIMATE.match(figure)
+    if match is None:
+        raise ValueError(f"not an approximate figure: {figure!r}")
+    number, wan = match.groups()
     return int(Decimal(number) * (10000 if wan else 1))
 
 
-def proactive_total(params: BaseModel) -> int:
+def proactive_total(params: ReportParams) -> int:
     """主动公开信息总条数: the sum of the categories, or the typed total when none are listed
     (for an approximate total, the figure it starts from)."""
     proactive = params.overview.proactive
@@ -120,7 +127,7 @@ def proactive_total(params: BaseModel) -> int:
     return sum(c.count for c in proactive.categories)
 
 
-def proactive_figure(params: BaseModel) -> str | None:
+def proactive_figure(params: ReportParams) -> str | None:
     """主动公开信息总条数 as printed: an approximate total as written, else the exact total;
     None when neither a total nor categories are given."""
     proactive = params.overview.proactive

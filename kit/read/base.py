@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from kit.exceptions import KitError, ParamsError
+from kit.exceptions import ParamsError, UnknownName
 from kit.registry import Registry
 
 Place = int | str  # a line number (text files) or a cell address such as "表三!D12"
@@ -47,23 +47,22 @@ class Loaded:
 class Reader(Protocol):
     """One way in: a file of some type → :class:`Loaded`."""
 
-    name: str
-    suffixes: tuple[str, ...]
+    @property
+    def name(self) -> str:
+        """The reader's name in the registry (``yaml``)."""
+
+    @property
+    def suffixes(self) -> tuple[str, ...]:
+        """The file suffixes it reads, lower case with the dot (``.yaml``)."""
 
     def read(self, path: Path, name: str) -> Loaded: ...
 
 
-class UnknownReaderError(KitError):
+class UnknownReaderError(UnknownName):
     """No reader of that name."""
 
     exit_code = 2
-
-    def __init__(self, name: str, known: list[str]) -> None:
-        self.name, self.known = name, known
-        super().__init__(f"未知的读取方式 {name!r}；可用的读取方式：{', '.join(known)}")
-
-    def _args(self) -> tuple:
-        return (self.name, self.known)
+    what, plural = "读取方式", "读取方式"
 
 
 _REGISTRY: Registry[Reader] = Registry(lambda reader: reader.name, UnknownReaderError)

@@ -12,8 +12,9 @@ from collections.abc import Hashable, Iterable
 from pathlib import Path
 
 from kit import paths
+from kit.read.params import YamlReader
 
-SUFFIXES = (".yaml", ".yml")
+SUFFIXES = YamlReader.suffixes  # the files a folder of parameter files is made of
 
 
 def param_files(root: Path) -> list[Path]:
@@ -47,5 +48,6 @@ def clashes(claims: Iterable[tuple[Path, Hashable | None]]) -> list[list[Path]]:
 
 
 def clash_message(files: list[Path]) -> str:
+    """The error for files that claim one agency-year, naming each of them."""
     names = "、".join(paths.relative_to_root(f) for f in files)
     return f"同一单位同一年度有 {len(files)} 个参数文件：{names}；请只保留一个（不会任选其一）"

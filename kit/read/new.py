@@ -8,15 +8,23 @@ year's 二、上年结转 is set from last year's 四、结转下年度继续办
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import yaml
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+
 from kit import paths
-from kit.check.validate import Validated, validate_file
+from kit.check.validate import Validated, previous_file, validate_data, validate_file
 from kit.content import tables
 from kit.exceptions import KitError
+from kit.read import base, params
 from kit.spec import formats
-from kit.spec.model import schema_for, spec_of
+from kit.spec.model import field_at, schema_for, spec_of
 from kit.spec.schema_doc import walk
 
 
@@ -34,10 +42,11 @@ def _scalar(value: Any) -> str:
     return str(value)
 
 
-def template(agency_id: str, year: int, previous: Validated | None = None) -> str:
-    """The text of a new parameter file for ``agency_id`` and ``year``."""
+def carried(agency_id: str, year: int, previous: Validated | None = None) -> dict[tuple[str, ...], Any]:
+    """The values a new file for ``agency_id`` and ``year`` starts with, by field path: the format, the
+    agency, and from last year's valid file its details and 二、上年结转 (its 四、结转下年度)."""
     spec = formats.for_year(year)
-    prev = previous.model if previous is not None and previous.ok else None
+    prev: Any = previous.model if previous is not None and previous.ok else None  # the year's Params model
     values: dict[tuple[str, ...], Any] = {
         ("format",): spec.version,
         ("year",): year,
@@ -55,15 +64,33 @@ def template(agency_id: str, year: int, previous: Validated | None = None) -> st
         for key in type(prev.contact).model_fields:
             values[("contact", key)] = getattr(prev.contact, key)
         values[("signoff", "name")] = prev.signoff.name
-        carried = tables.table3_frame(prev, spec_of(prev)).loc["carry_out"]
+        carry_out = tables.table3_frame(prev, spec_of(prev)).loc["carry_out"].to_dict()
         for col in tables.COLUMN_KEYS:
-            values[("table3", "carry_in", col)] = int(carried[col])
+            values[("table3", "carry_in", col)] = int(carry_out[col])
+    return values
+
+
+def nested(values: dict[tuple[str, ...], Any]) -> dict[str, Any]:
+    """Field paths and values → the plain nested data a parameter file holds."""
+    data: dict[str, Any] = {}
+    for path, value in values.items():
+        node = data
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+    return data
+
+
+def template(agency_id: str, year: int, previous: Validated | None = None) -> str:
+    """The text of a new parameter file for ``agency_id`` and ``year``."""
+    spec = formats.for_year(year)
+    values = carried(agency_id, year, previous)
     lines = [
         f"# {year}年政府信息公开工作年度报告参数文件（{spec.version} 版格式，{spec.document}）",
         "# 每个字段后的注释是它在报告中的中文标签。为 0 的格子可以删去；",
         "# 总计（表三的总计列和（七）总计行、表四的总计）由工具计算，不必填写。",
     ]
-    if prev is not None:
+    if previous is not None and previous.ok:
         lines.append(f"# 单位信息和“二、上年结转”取自 {previous.file}（上年的“四、结转下年度继续办理”）。")
     for doc in walk(schema_for(spec.version)):
         if "[]" in doc.path or ("total" in doc.path[1:] and doc.path[0] in {"table3", "table4"}):
@@ -87,6 +114,12 @@ def template(agency_id: str, year: int, previous: Validated | None = None) -> st
     return "\n".join(lines) + "\n"
 
 
+def _previous(folder: Path, year: int) -> Validated | None:
+    """Last year's file of the agency in ``folder``, validated on its own; None when there is none."""
+    last_year = previous_file(folder / f"{year}.yaml")
+    return validate_file(last_year, with_previous=False) if last_year is not None else None
+
+
 def new_params(agency_id: str, year: int, params_dir: Path | None = None, force: bool = False) -> Path:
     """Write ``params/<agency>/<year>.yaml``; refuse to overwrite unless ``force``."""
     folder = (params_dir or paths.params_dir()) / agency_id
@@ -94,12 +127,153 @@ def new_params(agency_id: str, year: int, params_dir: Path | None = None, force:
     target = folder / f"{year}.yaml"
     if target.exists() and not force:
         raise NewFileError(f"{paths.relative_to_root(target)} 已存在；如需覆盖请加 --force")
-    previous = None
-    for suffix in (".yaml", ".yml"):
-        candidate = folder / f"{year - 1}{suffix}"
-        if candidate.exists():
-            previous = validate_file(candidate, with_previous=False)
-            break
+    previous = _previous(folder, year)
     folder.mkdir(parents=True, exist_ok=True)
     target.write_text(template(agency_id, year, previous), encoding="utf-8")
     return target
+
+
+def new_workbook(agency_id: str, year: int, target: Path, params_dir: Path | None = None,
+                 force: bool = False) -> Path:
+    """Write the workbook of a new agency-year to ``target`` (``kit new --xlsx``), carrying last year's
+    details and 结转 as :func:`new_params` does; refuse to overwrite unless ``force``."""
+    from kit.read import workbook
+
+    paths.report_dir(agency_id, year)
+    if target.exists() and not force:
+        raise NewFileError(f"{paths.shown(target)} 已存在；如需覆盖请加 --force")
+    previous = _previous((params_dir or paths.params_dir()) / agency_id, year)
+    return workbook.write(nested(carried(agency_id, year, previous)), target)
+
+
+# ---------------------------------------------------------------------------------- data → YAML text
+
+BLOCK_FROM = 60  # characters: a longer text is written as a block, as analysts write the parts
+
+
+def _text(value: str, pad: str) -> list[str]:
+    """A string as YAML: a literal block for long or multi-line text when it reads back the same,
+    else a double-quoted scalar (which any string survives)."""
+    quoted = json.dumps(value, ensure_ascii=False)
+    if "\n" not in value and len(value) <= BLOCK_FROM and _reads_back(value, value):
+        return [value]  # plain, as analysts write a name: only when no YAML reader could take it for else
+    if ("\n" in value or len(value) > BLOCK_FROM) and value.strip() and not value[0].isspace():
+        chomp = "+" if value.endswith("\n\n") else "" if value.endswith("\n") else "-"
+        block = [f"|{chomp}", *(f"{pad}  {line}" if line else "" for line in value.split("\n"))]
+        if chomp != "-":
+            block = block[:-1]
+        if _reads_back("\n".join(block), value):
+            return block
+    return [quoted]
+
+
+def _reads_back(text: str, value: str) -> bool:
+    """Whether ``k: text`` is read as ``value`` by the kit's reader and by YAML 1.1's."""
+    try:
+        return all(yaml.load("k: " + text, Loader=loader) == {"k": value}
+                   for loader in (params.KitLoader, yaml.SafeLoader))
+    except yaml.YAMLError:
+        return False
+
+
+def _value(value: Any, pad: str) -> list[str]:
+    if isinstance(value, str):
+        return _text(value, pad)
+    if isinstance(value, Decimal):
+        return [format(value, "f")]
+    return [_scalar(value)]
+
+
+def _is_default(info: FieldInfo, value: Any) -> bool:
+    return not info.is_required() and info.default is not PydanticUndefined and value == info.default
+
+
+def _fields(model: type[BaseModel], data: dict[str, Any], depth: int, comments: bool) -> list[str]:
+    """The lines of ``data``'s fields, in the schema's order, each with its label; defaults (0, "")
+    and mappings left with nothing are not written."""
+    pad, lines = "  " * depth, []
+    for key, info in model.model_fields.items():
+        if key not in data:
+            continue
+        value, sub = data[key], field_at(model, (key,))[1]
+        note = f"  # {info.title}" if comments and info.title else ""
+        if isinstance(value, dict) and sub is not None:
+            inner = _fields(sub, value, depth + 1, comments)
+            if inner:
+                lines += [f"{pad}{key}:{note}", *inner]
+        elif isinstance(value, list):
+            if not value:
+                continue
+            lines.append(f"{pad}{key}:{note}")
+            for item in value:
+                if isinstance(item, dict) and sub is not None:
+                    inner = _fields(sub, item, depth + 2, False) or [f"{pad}    {{}}"]
+                    lines += [f"{pad}  - {inner[0].lstrip()}", *inner[1:]]
+                else:
+                    lines.append(f"{pad}  - {_value(item, pad + '  ')[0]}")
+        elif not _is_default(info, value):
+            first, *rest = _value(value, pad)
+            lines += [f"{pad}{key}: {first}{note}", *rest]
+    return lines
+
+
+def render(data: dict[str, Any], source: str = "") -> str:
+    """Plain parameter data as the text of a parameter file, written as analysts write one: fields in
+    the schema's order with their Chinese labels, only the cells that are not 0 (the workbook and the
+    report show the zeros; a file listing 150 zeros hides the figures an analyst reads it for)."""
+    version = data.get("format")
+    spec = formats.get(str(version)) if version else formats.for_year(int(data["year"]))
+    lines = [
+        f"# {data.get('year')}年政府信息公开工作年度报告参数文件（{spec.version} 版格式，{spec.document}）",
+        *([f"# 由 {source} 导入（kit import）。"] if source else []),
+        "# 每个字段后的注释是它在报告中的中文标签。为 0 的格子没有写出；总计由工具计算。",
+        *_fields(schema_for(spec.version), data, 0, True),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+@dataclass
+class Imported:
+    """A source read into a parameter file: its text, its validation (places are the source's: a
+    workbook's cells), and where it was written (None: printed, or not written for its errors)."""
+
+    source: str
+    text: str
+    validated: Validated
+    target: Path | None = None
+
+    @property
+    def readable(self) -> bool:
+        """Whether the data fits the schema, so that a parameter file can hold it (rule errors may remain)."""
+        return not any(p.rule == "schema" and p.severity == "error" for p in self.validated.problems)
+
+
+def import_params(source: Path, params_dir: Path | None = None, *, write: bool = True,
+                  force: bool = False) -> Imported:
+    """Read ``source`` with the reader for its type, validate it (last year's file beside the target
+    for X1/X2) and, unless ``write`` is false or the data does not fit the schema, write
+    ``params/<agency>/<year>.yaml``; refuse to overwrite unless ``force``."""
+    name = paths.relative_to_root(Path(source))
+    loaded = base.read(source, name)
+    agency, year = loaded.data.get("agency"), loaded.data.get("year")
+    agency_id = agency.get("id") if isinstance(agency, dict) else None
+    folder = (params_dir or paths.params_dir()) / str(agency_id)
+    previous = _previous(folder, year) if isinstance(year, int) and folder.is_dir() else None
+    validated = validate_data(loaded.data, name, loaded=loaded, previous=previous)
+    result = Imported(name, render(loaded.data, name), validated)
+    if validated.model is not None and validated.spec is not None:  # the text must read back as the same data
+        schema = schema_for(validated.spec.version)
+        same = [schema.model_validate(d).model_dump(warnings=False)
+                for d in (params.parse(result.text, name).data, loaded.data)]
+        if same[0] != same[1]:
+            raise NewFileError(f"{name}：写出的参数文件读回后与原数据不同：这是 kit 的缺陷，请报告给维护者")
+    if not write or not result.readable or not isinstance(year, int):
+        return result
+    target = folder / f"{year}.yaml"
+    paths.report_dir(str(agency_id), year)  # the same check of the agency id as for outputs
+    if target.exists() and not force:
+        raise NewFileError(f"{paths.relative_to_root(target)} 已存在；如需覆盖请加 --force")
+    folder.mkdir(parents=True, exist_ok=True)
+    target.write_text(result.text, encoding="utf-8")
+    result.target = target
+    return result

@@ -24,19 +24,25 @@ import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import yaml
 
 from kit import paths
 from kit.exceptions import ParamsError
-from kit.read.base import Loaded
+from kit.read.base import Loaded, Place
 
 MAX_BYTES = 1024 * 1024  # the largest real parameter file is ~20 KB
 MAX_DEPTH = 20  # the schema nests 6 levels deep
 
 
-class KitLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser when the wheel has it
+if TYPE_CHECKING:
+    _SafeLoader = yaml.SafeLoader
+else:  # libyaml's parser when the wheel has it
+    _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class KitLoader(_SafeLoader):
     """SafeLoader with YAML 1.2-like scalars and duplicate-key detection."""
 
 
@@ -80,12 +86,14 @@ def _construct_mapping(loader: KitLoader, node: yaml.MappingNode, deep: bool = F
     return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
 
 
-KitLoader.add_constructor(
-    "tag:yaml.org,2002:map", lambda loader, node: _construct_mapping(loader, node, deep=True)
-)
+def _construct_deep_mapping(loader: KitLoader, node: yaml.MappingNode) -> dict:
+    return _construct_mapping(loader, node, deep=True)
 
 
-def _index_lines(node: yaml.Node, prefix: tuple, out: dict[tuple, int]) -> None:
+KitLoader.add_constructor("tag:yaml.org,2002:map", _construct_deep_mapping)
+
+
+def _index_lines(node: yaml.Node, prefix: tuple, out: dict[tuple, Place]) -> None:
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             loc = (*prefix, key_node.value)
@@ -147,20 +155,28 @@ def _syntax_error(text: str, file: str, problem: str, line: int | None, col: int
     return ParamsError(file, f"不是有效的 YAML：{words}", line, col)
 
 
+class _Mark(Protocol):
+    line: int
+    column: int
+
+
+def _position(mark: _Mark | None) -> tuple[int | None, int | None]:
+    """A YAML mark as the 1-based line and column a ParamsError prints (None, None: no mark)."""
+    return (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+
+
 def _scan(text: str, file: str) -> None:
     """Refuse aliases and deep nesting from the event stream, before anything is built."""
     depth = 0
     for event in yaml.parse(text, Loader=KitLoader):
         if isinstance(event, yaml.AliasEvent):
-            mark = event.start_mark
             raise ParamsError(file, f"不支持 YAML 别名（*{event.anchor}）：参数文件中每个值都请直接写出",
-                              mark.line + 1, mark.column + 1)
+                              *_position(event.start_mark))
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
-                mark = event.start_mark
                 raise ParamsError(file, f"嵌套层数超过 {MAX_DEPTH} 层：参数文件不需要这么深的结构",
-                                  mark.line + 1, mark.column + 1)
+                                  *_position(event.start_mark))
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
 
@@ -176,7 +192,7 @@ def parse(text: str, file: str) -> Loaded:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "无法解析"
-        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        line, col = _position(mark)
         if isinstance(exc, _Refused):
             raise ParamsError(file, f"不是有效的 YAML：{problem}", line, col) from None
         raise _syntax_error(text, file, problem, line, col, exc.context, exc.context_mark) from None
@@ -189,9 +205,9 @@ def parse(text: str, file: str) -> Loaded:
     finally:
         if loader is not None:
             loader.dispose()
-    if not isinstance(data, dict):
+    if node is None or not isinstance(data, dict):
         raise ParamsError(file, "参数文件的顶层应是键值映射（mapping）")
-    lines: dict[tuple, int] = {}
+    lines: dict[tuple, Place] = {}
     _index_lines(node, (), lines)
     return Loaded(file=file, data=data, lines=lines, text=text)
 

@@ -16,45 +16,51 @@ import asyncio
 import atexit
 import contextlib
 import time
+from dataclasses import replace
 from pathlib import Path
+from typing import TypedDict
 
 from nbclient import NotebookClient
 
-from kit.run import forkserver
-from kit.run.kernel import IPCKernelManager
+from kit.run.kernel import IPCKernelManager, wait_for
 
 MEMORY = NotebookClient.ipython_hist_file.default_value  # ":memory:"
-_next: dict[str, object] = {}
+
+
+class _Waiting(TypedDict, total=False):
+    km: IPCKernelManager
+    key: tuple[str, str]  # the kernel name and working folder it was started for
+
+
+_next: _Waiting = {}
 _retired: list[IPCKernelManager] = []
 
 
 def _start(kernel_name: str, cwd: Path) -> None:
     km = IPCKernelManager(kernel_name=kernel_name)
-    this_report = dict(forkserver.LAST_LAUNCH)  # starting the next kernel must not overwrite it
-    forkserver.replace_launch({})
-    try:
-        # as nbclient starts its kernels: IPython's history in memory, not in ~/.ipython (kernels
-        # running at once contend for that SQLite file, and it would keep every report's parameters)
-        asyncio.run(km.start_kernel(cwd=str(cwd), extra_arguments=[f"--HistoryManager.hist_file={MEMORY}"]))
-        _next.update(km=km, key=(kernel_name, str(cwd)), launch=dict(forkserver.LAST_LAUNCH))
-    finally:
-        forkserver.replace_launch(this_report)
+    atexit.unregister(_discard)  # registered once, by the first kernel started ahead, not at import
+    atexit.register(_discard)
+    # as nbclient starts its kernels: IPython's history in memory, not in ~/.ipython (kernels
+    # running at once contend for that SQLite file, and it would keep every report's parameters)
+    wait_for(km.start_kernel(cwd=str(cwd), extra_arguments=[f"--HistoryManager.hist_file={MEMORY}"]))
+    _next["km"], _next["key"] = km, (kernel_name, str(cwd))
 
 
 def take(kernel_name: str, cwd: Path) -> IPCKernelManager | None:
     """The kernel started ahead for this report, if there is a live one that fits; then start
     the next one. The caller hands the returned kernel to :func:`retire` after use."""
     _clean_up_retired()
-    km, key, launch = _next.pop("km", None), _next.pop("key", None), _next.pop("launch", {})
-    if km is not None and (key != (kernel_name, str(cwd)) or not asyncio.run(km.is_alive())):
+    km, key = _next.pop("km", None), _next.pop("key", None)
+    if km is not None and (key != (kernel_name, str(cwd)) or not wait_for(km.is_alive())):
         shutdown(km)
         km = None
     try:
         _start(kernel_name, cwd)
     except (OSError, RuntimeError):  # no kernel ahead this time: the next report starts its own
-        _next.clear()
+        _next.pop("km", None)
+        _next.pop("key", None)
     if km is not None:  # what this report's kernel is
-        forkserver.replace_launch({**launch, "ahead": True})
+        km.launch = replace(km.launch, ahead=True)
     return km
 
 
@@ -64,8 +70,9 @@ _CLEAN_UP_ERRORS = Exception
 
 
 def shutdown(km: IPCKernelManager) -> None:
+    """Shut a kernel down now, best effort (a report whose kernel fails to stop is not failed by it)."""
     with contextlib.suppress(_CLEAN_UP_ERRORS):
-        asyncio.run(km.shutdown_kernel(now=True))
+        wait_for(km.shutdown_kernel(now=True))
 
 
 async def _kill(km: IPCKernelManager) -> None:
@@ -94,7 +101,6 @@ def _clean_up_retired() -> None:
         shutdown(_retired.pop())
 
 
-@atexit.register
 def _discard() -> None:
     _clean_up_retired()
     km = _next.pop("km", None)

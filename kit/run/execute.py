@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import os
+import asyncio
 import pprint
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -17,7 +21,7 @@ from papermill.iorw import write_ipynb
 from papermill.translators import PythonTranslator, papermill_translators
 
 from kit.exceptions import ExecutionError
-from kit.run import forkserver
+from kit.run.forkserver import Launch
 from kit.run.kernel import IPCKernelManager, KernelDiedBeforeReady
 
 KERNEL_NAME = "python3"
@@ -31,7 +35,8 @@ class SaveOnceEngine(NBClientEngine):
     exception (dead kernel, time-out) ends execution early, so the failed record is still kept."""
 
     @classmethod
-    def execute_notebook(cls, nb, kernel_name, *, record_path: str, **kwargs):
+    def execute_notebook(cls, nb: nbformat.NotebookNode, kernel_name: str, *, record_path: str,
+                         **kwargs: Any) -> nbformat.NotebookNode:
         try:
             return super().execute_notebook(nb, kernel_name, **kwargs)
         except Exception:
@@ -54,39 +59,85 @@ class ReadableTranslator(PythonTranslator):
     translate_list = translate_dict
 
 
-papermill_engines.register(ENGINE_NAME, SaveOnceEngine)
-papermill_translators.register("python", ReadableTranslator)
+class _PapermillHooks:
+    """The kit's engine and parameter translator in papermill's registries while at least one
+    :func:`kit_papermill` block runs (threads may run reports at once); what was there before is
+    put back when the last one ends."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._saved: tuple[Any, Any] = (None, None)
+
+    def enter(self) -> None:
+        with self._lock:
+            if self._depth == 0:
+                self._saved = (papermill_engines._engines.get(ENGINE_NAME),
+                               papermill_translators._translators.get("python"))
+                papermill_engines.register(ENGINE_NAME, SaveOnceEngine)
+                papermill_translators.register("python", ReadableTranslator)
+            self._depth += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0:
+                pairs = ((papermill_engines._engines, ENGINE_NAME, self._saved[0]),
+                         (papermill_translators._translators, "python", self._saved[1]))
+                for registry, key, value in pairs:
+                    if value is None:
+                        registry.pop(key, None)
+                    else:
+                        registry[key] = value
+
+
+_HOOKS = _PapermillHooks()
+
+
+@contextmanager
+def kit_papermill() -> Iterator[None]:
+    """papermill with the kit's engine and readable parameters, for the calls made inside only."""
+    _HOOKS.enter()
+    try:
+        yield
+    finally:
+        _HOOKS.leave()
 
 
 REPLACED = "预先启动的内核在使用前已退出，改用新启动的内核"
 
 
-def _launch_not_known_yet() -> None:
-    """What provenance says of the kernel until a provisioner launches one (without a fork server none does)."""
-    forkserver.replace_launch({"forked": False, "reason": "单独运行（没有 fork 服务器）"})
-
-
 def _papermill(notebook: Path, output_path: Path, parameters: dict[str, Any], kernel_name: str, cwd: Path | None,
-               timeout: int | None, km: IPCKernelManager | None) -> nbformat.NotebookNode:
-    manager = {"km": km} if km is not None else {"kernel_manager_class": IPCKernelManager}
-    return papermill.execute_notebook(
-        str(notebook),
-        str(output_path),
-        parameters=parameters,
-        engine_name=ENGINE_NAME,
-        request_save_on_cell_execute=False,
-        record_path=str(output_path),
-        kernel_name=kernel_name,
-        cwd=str(cwd) if cwd else None,
-        progress_bar=False,
-        log_output=False,
-        execution_timeout=timeout,
-        **manager,
-    )
+               timeout: int | None, km: IPCKernelManager) -> nbformat.NotebookNode:
+    with kit_papermill():
+        return papermill.execute_notebook(
+            str(notebook),
+            str(output_path),
+            parameters=parameters,
+            engine_name=ENGINE_NAME,
+            request_save_on_cell_execute=False,
+            record_path=str(output_path),
+            kernel_name=kernel_name,
+            cwd=str(cwd) if cwd else None,
+            progress_bar=False,
+            log_output=False,
+            execution_timeout=timeout,
+            km=km,
+        )
+
+
+def _on_new_kernel(run_on: Callable[[IPCKernelManager], nbformat.NotebookNode], kernel_name: str
+                   ) -> tuple[nbformat.NotebookNode, Launch]:
+    """papermill on a kernel started now, shut down after as nbclient shuts down its own."""
+    km = IPCKernelManager(kernel_name=kernel_name)
+    try:
+        return run_on(km), km.launch
+    finally:
+        asyncio.run(km.release())
 
 
 def _run(notebook: Path, output_path: Path, parameters: dict[str, Any], kernel_name: str, cwd: Path | None,
-         timeout: int | None, ahead: bool) -> nbformat.NotebookNode:
+         timeout: int | None, ahead: bool) -> tuple[nbformat.NotebookNode, Launch]:
     """papermill on the kernel this worker started ahead, if it has one; on a kernel started now
     if that one died before it answered (nothing ran on it: the report is not a failure)."""
     from kit.run import ahead as ahead_kernels
@@ -94,33 +145,28 @@ def _run(notebook: Path, output_path: Path, parameters: dict[str, Any], kernel_n
     run_on = partial(_papermill, notebook, output_path, parameters, kernel_name, cwd, timeout)
     km = ahead_kernels.take(kernel_name, cwd) if ahead and cwd is not None else None
     if km is None:
-        return run_on(None)
+        return _on_new_kernel(run_on, kernel_name)
     try:
-        return run_on(km)
+        return run_on(km), km.launch
     except KernelDiedBeforeReady:
-        _launch_not_known_yet()
+        pass
     finally:
         ahead_kernels.retire(km)  # nbclient shuts down only the kernels it started
-    nb = run_on(None)
-    reason = forkserver.LAST_LAUNCH.get("reason")
-    forkserver.LAST_LAUNCH["reason"] = REPLACED + (f"；{reason}" if reason else "")
-    return nb
+    nb, launch = _on_new_kernel(run_on, kernel_name)
+    return nb, replace(launch, reason=REPLACED + (f"；{launch.reason}" if launch.reason else ""))
 
 
 def execute(notebook: Path, output_path: Path, parameters: dict[str, Any], *, file: str,
             kernel_name: str = KERNEL_NAME, cwd: Path | None = None,
-            timeout: int | None = None, ahead: bool = False) -> nbformat.NotebookNode:
-    """Run ``notebook`` with ``parameters`` injected; the executed notebook goes to ``output_path``.
+            timeout: int | None = None, ahead: bool = False) -> tuple[nbformat.NotebookNode, Launch]:
+    """Run ``notebook`` with ``parameters`` injected; the executed notebook (also written to
+    ``output_path``) and how its kernel started.
 
     A failing cell raises :class:`ExecutionError`; the failed notebook (with the error
     marked by papermill) is left at ``output_path`` for a reviewer to open.
     """
-    _launch_not_known_yet()
-    # nbformat's default jsonschema validation makes each save ~8x slower than fastjsonschema
-    # (an nbformat dependency).
-    os.environ.setdefault("NBFORMAT_VALIDATOR", "fastjsonschema")
     try:
-        nb = _run(notebook, output_path, parameters, kernel_name, cwd, timeout, ahead)
+        nb, launch = _run(notebook, output_path, parameters, kernel_name, cwd, timeout, ahead)
     except PapermillExecutionError as exc:
         raise ExecutionError(file, f"第 {exc.exec_count} 个单元格出错：{exc.ename}: {exc.evalue}",
                              str(output_path)) from None
@@ -138,4 +184,4 @@ def execute(notebook: Path, output_path: Path, parameters: dict[str, Any], *, fi
     if stderr:  # a warning or a kernel's own traceback must not ride along in a published report
         text = "".join(o.get("text", "") for o in stderr).strip().splitlines()
         raise ExecutionError(file, f"执行时向 stderr 输出：{text[0] if text else ''}", str(output_path))
-    return nb
+    return nb, launch

@@ -47,6 +47,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,9 +63,19 @@ PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "IPython", "numpy", "pan
            "ipykernel.debugger", "IPython.core.completerlib", "IPython.core.logger", "IPython.core.oinspect",
            "IPython.extensions.storemagic", "IPython.core.debugger", "faulthandler", "runpy", "sqlite3",
            "tornado.platform.asyncio", "tornado.queues")
-# Top-level names a file or folder in the kernel's working directory must not shadow.
-SHADOWED = ("ipykernel", "IPython", "numpy", "pandas", "matplotlib", "pydantic", "jinja2", "markdown_it", "yaml",
-            "kit", "zmq", "tornado", "traitlets", "jupyter_client", "jupyter_core", "pyparsing", "dateutil", "pytz")
+
+
+def shadowable(modules: Iterable[str]) -> frozenset[str]:
+    """The top-level names a file or folder in a kernel's working directory must not shadow, given the
+    modules a fork server has loaded: every preloaded module's package and every package outside the
+    standard library that their imports brought in (a stock kernel would import those from the folder)."""
+    tops = {name.partition(".")[0] for name in modules}
+    return frozenset({name.partition(".")[0] for name in PRELOAD}
+                     | {top for top in tops if top not in sys.stdlib_module_names and not top.startswith("_")})
+
+
+# Before the server has imported anything: the preloaded modules' own packages.
+SHADOWED = shadowable(PRELOAD)
 IMPORT_TIME_ENV = ("PYTHON", "MPL", "OMP_", "OPENBLAS", "MKL_", "NUMEXPR", "NUMPY", "PANDAS", "LANG", "LC_", "TZ",
                    "HOME", "XDG_", "JUPYTER", "IPYTHON", "VIRTUAL_ENV", "PATH",
                    "PYDEVD", "DEBUGPY", "GEVENT_SUPPORT")  # read by the debugger (debugpy) as it is imported
@@ -73,12 +85,14 @@ def _import_time_env(env: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in env.items() if k.startswith(IMPORT_TIME_ENV)}
 
 
-def refusal(cwd: str, env: dict[str, str], server_env: dict[str, str]) -> str | None:
-    """Why a kernel for ``cwd``/``env`` must not be forked from this server (None: it may)."""
+def refusal(cwd: str, env: dict[str, str], server_env: dict[str, str],
+            shadowed: Collection[str] = SHADOWED) -> str | None:
+    """Why a kernel for ``cwd``/``env`` must not be forked from this server (None: it may); ``shadowed``:
+    the names the server's modules have (:func:`shadowable`)."""
     folder = Path(cwd)
     if (folder / "matplotlibrc").exists():
         return f"工作目录 {cwd} 含有 matplotlibrc"
-    for name in SHADOWED:
+    for name in sorted(shadowed):
         if (folder / f"{name}.py").exists() or (folder / name).is_dir():
             return f"工作目录 {cwd} 含有会遮蔽已预载模块的 {name}"
     mine, theirs = _import_time_env(server_env), _import_time_env(env)
@@ -173,6 +187,7 @@ def serve(address: str, parent: int) -> None:
     for name in PRELOAD:
         __import__(name)
     _warm_up()
+    shadowed = shadowable(sys.modules)
     # what they set as they were imported (debugpy: PYDEVD_USE_FRAME_EVAL): a stock kernel has it
     # once it has imported them, so each child gets it back after taking its kernel's environment
     set_by_imports = {k: v for k, v in os.environ.items() if server_env.get(k) != v}
@@ -197,7 +212,7 @@ def serve(address: str, parent: int) -> None:
             if op == "status":
                 reply: dict[str, Any] = {"returncode": exit_codes.get(request["pid"])}
             elif op == "spawn":
-                reason = refusal(request["cwd"], request["env"], server_env)
+                reason = refusal(request["cwd"], request["env"], server_env, shadowed)
                 if reason:
                     reply = {"refused": reason}
                 else:
@@ -214,6 +229,7 @@ def serve(address: str, parent: int) -> None:
 
 
 def main() -> None:
+    """``python -m kit.run.forkserver ADDRESS PARENT_PID``: serve until the parent is gone."""
     try:
         serve(sys.argv[1], int(sys.argv[2]))
     except _ChildDone as done:  # the forked kernel finished: leave like any Python program
@@ -224,6 +240,7 @@ def main() -> None:
 
 
 def request(address: str, message: dict, timeout: float = 30) -> dict:
+    """Send one JSON request to the fork server at ``address``; its JSON reply."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(timeout)
         sock.connect(address)
@@ -256,7 +273,7 @@ class ForkServer:
             self.process = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                             stderr=log, process_group=0)
         try:
-            line = self.process.stdout.readline()
+            line = self.process.stdout.readline() if self.process.stdout is not None else b""
         except BaseException:  # Ctrl-C while it starts: not left running
             self.stop()
             raise
@@ -290,7 +307,8 @@ class ForkedProcess:
     stdin = stdout = stderr = None
 
     def __init__(self, pid: int, address: str) -> None:
-        self.pid, self.address, self.returncode = pid, address, None
+        self.pid, self.address = pid, address
+        self.returncode: int | None = None
 
     def poll(self) -> int | None:
         if self.returncode is None:
@@ -309,11 +327,11 @@ class ForkedProcess:
 
     def wait(self, timeout: float | None = None) -> int:
         deadline = None if timeout is None else time.monotonic() + timeout
-        while self.poll() is None:
-            if deadline is not None and time.monotonic() > deadline:
+        while (code := self.poll()) is None:
+            if timeout is not None and deadline is not None and time.monotonic() > deadline:
                 raise subprocess.TimeoutExpired("forked kernel", timeout)
             time.sleep(0.05)
-        return self.returncode
+        return code
 
     def send_signal(self, signum: int) -> None:
         if self.poll() is not None:  # like Popen: a process that has exited is not signalled
@@ -328,13 +346,18 @@ class ForkedProcess:
         self.send_signal(signal.SIGTERM)
 
 
-LAST_LAUNCH: dict[str, Any] = {}  # what the last kernel launched in this process was (for provenance)
+@dataclass(frozen=True)
+class Launch:
+    """How a report's kernel started, for its record: forked by the batch's server or a stock process
+    (``reason``: why not forked, or what happened to it), and whether it was started ahead."""
+
+    forked: bool = False
+    reason: str | None = None
+    ahead: bool = False
 
 
-def replace_launch(values: dict[str, Any]) -> None:
-    """Say what the kernel of the report now running is (forked, reason, ahead)."""
-    LAST_LAUNCH.clear()
-    LAST_LAUNCH.update(values)
+UNKNOWN = Launch()  # nothing said: a record made without running a kernel
+STANDALONE = Launch(reason="单独运行（没有 fork 服务器）")  # a kernel manager's until a provisioner says otherwise
 
 
 def launch(cmd: list[str], env: dict[str, str], cwd: str, log: str) -> ForkedProcess | str:

@@ -9,35 +9,51 @@ interrupts a kernel before shutting it down, and ipykernel logs that on stderr.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import time
 import uuid
 import weakref
+from collections.abc import Awaitable
 from queue import Empty
-from typing import Any
+from typing import Any, TypeVar
 
 from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 from traitlets import Type
 
 from kit.run import forkserver, lifetime
 
+T = TypeVar("T")
+
+
+def wait_for(awaitable: Awaitable[T]) -> T:
+    """Run one of jupyter_client's awaitables to its end from synchronous code (a loop of its own)."""
+
+    async def waited() -> T:
+        return await awaitable
+
+    return asyncio.run(waited())
+
 
 class ForkProvisioner(LocalProvisioner):
     """A jupyter_client provisioner that asks the batch's fork server for the kernel process,
     and launches a stock one where the server can't serve (recording why)."""
 
-    async def launch_kernel(self, cmd: list[str], **kwargs: Any):
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
+        manager = self.parent
+        assert isinstance(manager, IPCKernelManager)  # the only manager that makes this provisioner
         env = dict(kwargs.get("env") or os.environ)
         cwd = str(kwargs.get("cwd") or os.getcwd())
-        got = forkserver.launch(cmd, env, cwd, os.path.join(self.parent.socket_dir, "kernel.log"))
+        got = forkserver.launch(cmd, env, cwd, os.path.join(manager.socket_dir, "kernel.log"))
         if isinstance(got, str):
-            forkserver.LAST_LAUNCH.update(forked=False, reason=got)
+            manager.launch = forkserver.Launch(forked=False, reason=got)
             return await super().launch_kernel(cmd, **kwargs)
-        forkserver.LAST_LAUNCH.update(forked=True, reason=None)
-        self.process = got
+        manager.launch = forkserver.Launch(forked=True)
+        self.process = got  # type: ignore[assignment]  # duck-types the Popen that LocalProvisioner polls and signals
         self.pid = self.pgid = got.pid  # the child calls setsid(): its own process group
         self.cwd = cwd
         return self.connection_info
@@ -87,7 +103,9 @@ class PromptClient(AsyncKernelClient):
 
 
 class IPCKernelManager(AsyncKernelManager):
-    """An AsyncKernelManager on IPC transport with a private socket directory."""
+    """An AsyncKernelManager on IPC transport with a private socket directory; ``launch`` says how
+    its kernel started (set by the :class:`ForkProvisioner`; a stock kernel without a fork server
+    keeps :data:`~kit.run.forkserver.STANDALONE`)."""
 
     client_factory = Type(klass=PromptClient)  # (not client_class: AsyncKernelManager's own factory wins)
 
@@ -100,9 +118,12 @@ class IPCKernelManager(AsyncKernelManager):
         kwargs.setdefault("ip", os.path.join(self.socket_dir, "kernel-ipc"))
         super().__init__(**kwargs)
         self._clients: list[PromptClient] = []
+        self.launch = forkserver.STANDALONE
 
-    def client(self, **kwargs: Any) -> PromptClient:
+    # jupyter_client types client() as blocking for every manager; an async manager's are async
+    def client(self, **kwargs: Any) -> PromptClient:  # type: ignore[override]
         kc = super().client(**kwargs)
+        assert isinstance(kc, PromptClient)  # client_factory
         self._clients.append(kc)
         return kc
 
@@ -114,7 +135,7 @@ class IPCKernelManager(AsyncKernelManager):
             if kc.channels_running:
                 kc.stop_channels()
 
-    async def _async_pre_start_kernel(self, **kw: Any):
+    async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
         if self.provisioner is None and os.environ.get(forkserver.ADDRESS_ENV):
             self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
             self.provisioner = ForkProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
@@ -132,3 +153,16 @@ class IPCKernelManager(AsyncKernelManager):
         await super()._async_cleanup_resources(restart=restart)
         if not restart:
             shutil.rmtree(self.socket_dir, ignore_errors=True)
+
+    async def release(self) -> None:
+        """Shut the kernel down as nbclient does the kernels it starts (gracefully), then close
+        the clients and remove the socket directory: for a manager the caller made and handed over."""
+        try:
+            if await self.is_alive():
+                await self.shutdown_kernel(now=False)
+        except RuntimeError as exc:
+            if "No kernel is running!" not in str(exc):
+                raise
+        finally:
+            await self.cleanup_resources()
+            self.close_clients()

@@ -121,6 +121,7 @@ def temp_prefix(kind: str) -> str:
 
 
 def temp_folder(kind: str) -> str:
+    """A new temporary folder whose name carries this process's pid (removed later if its owner dies)."""
     return tempfile.mkdtemp(prefix=temp_prefix(kind))
 
 

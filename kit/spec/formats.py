@@ -84,6 +84,8 @@ class Row3:
 
 @dataclass(frozen=True)
 class FormatSpec:
+    """One mandated format version: the years it covers and every label it prints."""
+
     version: str
     document: str
     first_year: int
@@ -163,17 +165,20 @@ FORMAT_2019 = FormatSpec(
     table2=(
         Block(
             "第二十条第（一）项",
-            (Column("made", "本年新制作数量"), Column("published", "本年新公开数量"), Column("total_public", "对外公开总数量")),
+            (Column("made", "本年新制作数量"), Column("published", "本年新公开数量"),
+             Column("total_public", "对外公开总数量")),
             (("regulations", "规章"), ("normative_documents", "规范性文件")),
         ),
         Block(
             "第二十条第（五）项",
-            (Column("previous", "上一年项目数量"), Column("change", "本年增/减", "delta"), Column("decisions", "处理决定数量")),
+            (Column("previous", "上一年项目数量"), Column("change", "本年增/减", "delta"),
+             Column("decisions", "处理决定数量")),
             (("licensing", "行政许可"), ("other_services", "其他对外管理服务事项")),
         ),
         Block(
             "第二十条第（六）项",
-            (Column("previous", "上一年项目数量"), Column("change", "本年增/减", "delta"), Column("decisions", "处理决定数量")),
+            (Column("previous", "上一年项目数量"), Column("change", "本年增/减", "delta"),
+             Column("decisions", "处理决定数量")),
             (("penalties", "行政处罚"), ("enforcement", "行政强制")),
         ),
         Block(

@@ -10,7 +10,7 @@ import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, create_model
 from pydantic_core import PydanticCustomError
@@ -107,8 +107,10 @@ class Acknowledgement(Strict):
 
 
 class ExtraSection(Strict):
+    """An agency's own part, placed after one of the mandated parts."""
+
     title: Annotated[Text, Field(min_length=1, title="标题（不含序号）")]
-    after: Annotated[Literal[PART_KEYS], Field(title="放在哪一部分之后")]  # type: ignore[valid-type]
+    after: Annotated[Literal[PART_KEYS], Field(title="放在哪一部分之后")]  # type: ignore[valid-type]  # keys from formats at run time
     text: Annotated[Text, Field(title="正文（Markdown）")]
 
 
@@ -162,6 +164,8 @@ class UnitFigures(Strict):
 
 
 class LeftOut(Strict):
+    """A unit the roll-up left out (the office published without it), and why."""
+
     id: Annotated[str, Field(title="单位标识")]
     name: Annotated[Text, Field(title="单位名称")] = ""
     reason: Annotated[Text, Field(title="原因")]
@@ -190,17 +194,14 @@ def _row_model(name: str, columns: tuple[tuple[str, str, Any], ...], total: bool
 
 Table3Row = _row_model("Table3Row", tuple((k, lab, Count) for k, lab in formats.TABLE3_COLUMNS), True)
 Table4Group = _row_model("Table4Group", tuple((k, lab, Count) for k, lab in formats.TABLE4_RESULTS), True)
-Table4 = create_model(
-    "Table4",
-    __base__=Strict,
-    **{
-        key: (
-            Annotated[Table4Group, Field(title=label if key == "review" else f"{formats.TABLE4_LITIGATION} › {label}")],
-            Table4Group(),
-        )
-        for key, label in formats.TABLE4_GROUPS
-    },
-)
+_TABLE4_FIELDS: dict[str, Any] = {
+    key: (
+        Annotated[Table4Group, Field(title=label if key == "review" else f"{formats.TABLE4_LITIGATION} › {label}")],
+        Table4Group(),
+    )
+    for key, label in formats.TABLE4_GROUPS
+}
+Table4 = create_model("Table4", __base__=Strict, **_TABLE4_FIELDS)
 
 
 def _table2_model(spec: FormatSpec) -> type[BaseModel]:
@@ -235,39 +236,72 @@ def _table3_model(spec: FormatSpec) -> type[BaseModel]:
     return build((), 0, f"Table3_{spec.version}")
 
 
+class _Opening(Strict):
+    """The fields before the tables and the parts that every format version has, in the file's order."""
+
+    # Narrowed per version to Literal[version] | None (schema_for); the field keeps this place.
+    format: Annotated[str | None, Field(title="报告格式版本（可不填，由年度决定）")] = None
+    year: Annotated[int, Field(strict=True, ge=2008, le=2100, title="报告年度")]
+    agency: Annotated[Agency, Field(title="单位")]
+    contact: Annotated[Contact, Field(title="编制与联系")] = Contact()
+    opening: Annotated[Opening, Field(title="开头段落（自行撰写的句子）")] = Opening()
+    signoff: Annotated[Signoff, Field(title="落款")] = Signoff()
+    overview: Annotated[Overview, Field(title="一、总体情况")] = Overview()
+    # The tables' rows and columns come from the format version (kit.spec.formats), so their models are
+    # built at run time (schema_for) and the type checker cannot know their fields: honestly Any here.
+    table2: Annotated[Any, Field(title="表二")] = None
+    table3: Annotated[Any, Field(title="表三")] = None
+    table4: Annotated[Any, Field(title="表四")] = None
+    problems: Annotated[Text, Field(title="五、存在的主要问题及改进情况（Markdown）")] = ""
+    other: Annotated[Text, Field(title="六、其他需要报告的事项（Markdown）")] = ""
+
+
+class _Closing(Strict):
+    """The fields every format version ends with."""
+
+    extra_sections: Annotated[list[ExtraSection], Field(max_length=MAX_EXTRA_SECTIONS, title="本单位增加的部分")] = []
+    rollup: Annotated[Rollup | None, Field(title="汇总（政府报告由所属单位汇总）")] = None
+    acknowledged: Annotated[list[Acknowledgement], Field(title="已确认的正文与表格差异（N1；每年重新确认）")] = []
+
+
+class ReportParams(_Closing, _Opening):
+    """A validated parameter file: the fields every format version has; ``schema_for`` builds one subclass per version.
+
+    pydantic orders fields base class first (reversed MRO), hence two bases: a version's own fields
+    (2021's ``processing_fee``) go between them, where docs/params.md and the messages list them.
+    """
+
+    format_spec: ClassVar[FormatSpec]
+
+
+class ProcessingFee(_Opening):
+    """国办函〔2020〕109号: part 六 of the 2021 format states the 信息处理费, also when none."""
+
+    processing_fee: Annotated[Yuan, Field(title="本年收取的信息处理费（单位：元）")] = Decimal(0)
+
+
+class _WithProcessingFee(ReportParams, ProcessingFee):
+    """The base of the 2021 model: its fee between the common fields (_Opening … _Closing)."""
+
+
 @cache
-def schema_for(version: str) -> type[BaseModel]:
+def schema_for(version: str) -> type[ReportParams]:
     """The parameter-file model of one format version."""
     spec = formats.get(version)
-    extra: dict[str, Any] = {}
-    if version == "2021":  # 国办函〔2020〕109号: part 六 states the 信息处理费, also when none
-        extra["processing_fee"] = (Annotated[Yuan, Field(title="本年收取的信息处理费（单位：元）")], Decimal(0))
-    model = create_model(
-        f"Params_{version}",
-        __base__=Strict,
-        format=(Annotated[Literal[version] | None, Field(title="报告格式版本（可不填，由年度决定）")], None),
-        year=(Annotated[int, Field(strict=True, ge=2008, le=2100, title="报告年度")], ...),
-        agency=(Annotated[Agency, Field(title="单位")], ...),
-        contact=(Annotated[Contact, Field(title="编制与联系")], Contact()),
-        opening=(Annotated[Opening, Field(title="开头段落（自行撰写的句子）")], Opening()),
-        signoff=(Annotated[Signoff, Field(title="落款")], Signoff()),
-        overview=(Annotated[Overview, Field(title="一、总体情况")], Overview()),
-        table2=(Annotated[_table2_model(spec), Field(title="表二")], _table2_model(spec)()),
-        table3=(Annotated[_table3_model(spec), Field(title="表三")], _table3_model(spec)()),
-        table4=(Annotated[Table4, Field(title="表四")], Table4()),
-        problems=(Annotated[Text, Field(title="五、存在的主要问题及改进情况（Markdown）")], ""),
-        other=(Annotated[Text, Field(title="六、其他需要报告的事项（Markdown）")], ""),
-        **extra,
-        extra_sections=(Annotated[list[ExtraSection], Field(max_length=MAX_EXTRA_SECTIONS, title="本单位增加的部分")],
-                        []),
-        rollup=(Annotated[Rollup | None, Field(title="汇总（政府报告由所属单位汇总）")], None),
-        acknowledged=(Annotated[list[Acknowledgement], Field(title="已确认的正文与表格差异（N1；每年重新确认）")], []),
-    )
-    model.format_spec = spec  # class attribute, not a field
+    base: type[ReportParams] = _WithProcessingFee if version == "2021" else ReportParams
+    table2, table3 = _table2_model(spec), _table3_model(spec)
+    fields: dict[str, Any] = {  # narrowing the base's fields: each keeps its place
+        "format": (Annotated[Literal[version] | None, Field(title="报告格式版本（可不填，由年度决定）")], None),
+        "table2": (Annotated[table2, Field(title="表二")], table2()),
+        "table3": (Annotated[table3, Field(title="表三")], table3()),
+        "table4": (Annotated[Table4, Field(title="表四")], Table4()),
+    }
+    model: type[ReportParams] = create_model(f"Params_{version}", __base__=base, **fields)
+    model.format_spec = spec
     return model
 
 
-def spec_of(params: BaseModel) -> FormatSpec:
+def spec_of(params: ReportParams) -> FormatSpec:
     """The format spec a validated parameter model was built for."""
     return type(params).format_spec
 

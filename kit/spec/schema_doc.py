@@ -20,6 +20,8 @@ from pydantic_core import PydanticUndefined
 from kit.spec import formats
 from kit.spec.model import MAX_FIGURE, schema_for
 
+ModelClass = type[BaseModel]  # named outside FieldDoc, whose field ``type`` shadows the builtin
+
 
 @dataclass(frozen=True)
 class FieldDoc:
@@ -29,7 +31,7 @@ class FieldDoc:
     type: str
     default: Any
     required: bool
-    model: type[BaseModel] | None  # set for a nested mapping
+    model: ModelClass | None  # set for a nested mapping
     is_list: bool
 
     @property
@@ -80,7 +82,8 @@ def _describe(annotation: Any, metadata: list[Any]) -> tuple[str, type[BaseModel
 def walk(model: type[BaseModel], prefix: tuple[str, ...] = (), labels: tuple[str, ...] = ()) -> Iterator[FieldDoc]:
     """Every field of ``model``, depth first, in declaration order."""
     for name, info in model.model_fields.items():
-        text, sub, is_list = _describe(info.annotation, [*info.metadata, *([info.description] if info.description else [])])
+        metadata = [*info.metadata, *([info.description] if info.description else [])]
+        text, sub, is_list = _describe(info.annotation, metadata)
         default = None if info.default is PydanticUndefined else info.default
         title = info.title or ""
         path_labels = (*labels, *title.split(" › ")) if title else labels

@@ -15,6 +15,7 @@ from nbconvert.preprocessors import TagRemovePreprocessor
 
 from kit.exceptions import ExportError
 from kit.paths import TEMPLATES_DIR
+from kit.show import ANALYST_ONLY  # an output the notebook shows the analyst only, never the page
 
 TEMPLATE = "govreport"
 REMOVED_TAGS = {"parameters", "injected-parameters", "remove-cell", "provenance"}
@@ -114,7 +115,9 @@ def exporter() -> HTMLExporter:
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
-    exp.register_preprocessor(TagRemovePreprocessor(remove_cell_tags=REMOVED_TAGS, enabled=True), enabled=True)
+    exp.register_preprocessor(TagRemovePreprocessor(remove_cell_tags=REMOVED_TAGS,
+                                                    remove_single_output_tags={ANALYST_ONLY}, enabled=True),
+                              enabled=True)
     return exp
 
 

@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import BinaryIO
 
 from kit import paths
 from kit.exceptions import WRITE_FAILURES, Orphaned, OutputLocked, WriteError
@@ -87,13 +88,18 @@ def write_atomic(path: Path, data: bytes) -> None:
         try:
             os.fchmod(fd, PUBLISHED_MODE)  # mkstemp makes 0600; a published page is world-readable
             with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
+                _write_synced(fh, data)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+def _write_synced(fh: BinaryIO, data: bytes) -> None:
+    """Write ``data`` to an open file and flush it to the disk."""
+    fh.write(data)
+    fh.flush()
+    os.fsync(fh.fileno())
 
 
 def _fsync_dir(path: Path) -> None:
@@ -143,9 +149,7 @@ def _write_version(dest: Path, files: dict[str, bytes]) -> Path:
         for name, data in files.items():
             target = version / name
             with open(target, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
+                _write_synced(fh, data)
             os.chmod(target, PUBLISHED_MODE)
         _fsync_dir(version)
     except BaseException:

@@ -16,13 +16,16 @@ import zipfile
 from datetime import UTC, date, datetime
 
 from docx import Document
+from docx.document import Document as DocumentObject
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_PARAGRAPH_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Emu, Mm, Pt
-from docx.table import _Cell
+from docx.shared import Emu, Length, Mm, Pt
+from docx.table import _Cell, _Row
 from docx.text.paragraph import Paragraph
+from docx.text.run import Run
+from lxml import etree
 
 from kit.audit import htmltext
 from kit.content import charts, render
@@ -37,14 +40,14 @@ PAGE = {"page_width": Mm(210), "page_height": Mm(297), "top_margin": Mm(37), "le
         "right_margin": Mm(210 - 28 - 156), "bottom_margin": Mm(297 - 37 - 225),
         "header_distance": Mm(15), "footer_distance": Mm(20)}
 LINE_PITCH = Emu(Mm(225) // 22)  # the exact line spacing of 22 lines
-INDENT = BODY_SIZE * 2  # 首行缩进两字
+INDENT = Length(BODY_SIZE * 2)  # 首行缩进两字
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 TABLE_LINE = Pt(13.5)
 # Column widths (mm) filling the 156 mm text block: label columns wide enough for the format's labels.
 COLUMN_WIDTHS = {"t2": [50.0] + [106 / 3] * 3, "t3": [15.0, 15.0, 50.0] + [76 / 7] * 7, "t4": [156 / 15] * 15}
 
 
-def set_font(run, name: str, size) -> None:
+def set_font(run: Run, name: str, size: Length) -> None:
     """A run's font for Latin and East Asian text alike (w:eastAsia), or Word shows Chinese in a Latin font."""
     run.font.name = name
     run.font.size = size
@@ -54,8 +57,9 @@ def set_font(run, name: str, size) -> None:
     fonts.set(qn("w:hint"), "eastAsia")  # “ ” and … in the Chinese font, as Word does for Chinese text
 
 
-def _paragraph(doc, text: str, font: str = BODY_FONT, size=BODY_SIZE, *, align=WD_ALIGN_PARAGRAPH.JUSTIFY,
-               indent=INDENT, keep_with_next: bool = False, right_indent=None):
+def _paragraph(doc: DocumentObject, text: str, font: str = BODY_FONT, size: Length = BODY_SIZE, *,
+               align: WD_PARAGRAPH_ALIGNMENT = WD_ALIGN_PARAGRAPH.JUSTIFY, indent: Length = INDENT,
+               keep_with_next: bool = False, right_indent: Length | None = None) -> Paragraph:
     p = doc.add_paragraph()
     fmt = p.paragraph_format
     fmt.alignment, fmt.first_line_indent, fmt.keep_with_next = align, indent, keep_with_next
@@ -68,7 +72,7 @@ def _paragraph(doc, text: str, font: str = BODY_FONT, size=BODY_SIZE, *, align=W
     return p
 
 
-def _layout(doc) -> None:
+def _layout(doc: DocumentObject) -> None:
     section = doc.sections[0]
     for attr, value in PAGE.items():
         setattr(section, attr, value)
@@ -86,9 +90,9 @@ def _layout(doc) -> None:
     _page_number(section.even_page_footer.paragraphs[0], WD_ALIGN_PARAGRAPH.LEFT)  # even pages: left
 
 
-def _field(paragraph, instruction: str, shown: str) -> None:
+def _field(paragraph: Paragraph, instruction: str, shown: str) -> None:
     """A field (PAGE …) as WordprocessingML: begin, instruction, separate, its last value, end."""
-    def char(kind: str):
+    def char(kind: str) -> None:
         run = paragraph.add_run()
         set_font(run, PAGE_NUMBER_FONT, PAGE_NUMBER_SIZE)
         el = OxmlElement("w:fldChar")
@@ -107,7 +111,7 @@ def _field(paragraph, instruction: str, shown: str) -> None:
     char("end")
 
 
-def _page_number(paragraph, align) -> None:
+def _page_number(paragraph: Paragraph, align: WD_PARAGRAPH_ALIGNMENT) -> None:
     """"— 1 —" in 4号宋体, one character in from the edge on its side."""
     fmt = paragraph.paragraph_format
     fmt.alignment = align
@@ -136,13 +140,13 @@ def grid_positions(rows: list[list[htmltext.Cell]]) -> tuple[list[list[tuple[int
     return placed, 1 + max(c for _, c in taken)
 
 
-def _off(tag: str):
+def _off(tag: str) -> etree._Element:
     el = OxmlElement(tag)
     el.set(qn("w:val"), "0")
     return el
 
 
-def _mark_row(row, *, header: bool) -> None:
+def _mark_row(row: _Row, *, header: bool) -> None:
     """A row never split across pages; a header row repeated on each page."""
     tr_pr = row._tr.get_or_add_trPr()
     tr_pr.append(OxmlElement("w:cantSplit"))
@@ -150,7 +154,7 @@ def _mark_row(row, *, header: bool) -> None:
         tr_pr.append(OxmlElement("w:tblHeader"))
 
 
-def _table(doc, table: htmltext.Table) -> None:
+def _table(doc: DocumentObject, table: htmltext.Table) -> None:
     placed, width = grid_positions(table.rows)
     out = doc.add_table(rows=len(table.rows), cols=width)
     out.style = doc.styles["Table Grid"]
@@ -192,16 +196,18 @@ def _table(doc, table: htmltext.Table) -> None:
                 if keep_whole and r < len(placed) - 1:
                     p_pr.append(OxmlElement("w:keepNext"))
                 if not p.r_lst:
-                    set_font(Paragraph(p, None).add_run(""), BODY_FONT, TABLE_SIZE)
+                    set_font(Paragraph(p, out).add_run(""), BODY_FONT, TABLE_SIZE)
 
 
-def _picture(doc, chart: charts.Chart, caption: str) -> None:
+def _picture(doc: DocumentObject, chart: charts.Chart, caption: str) -> None:
     p = _paragraph(doc, "", align=WD_ALIGN_PARAGRAPH.CENTER, indent=Pt(0), keep_with_next=True)
     p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
     run = p.add_run()
     set_font(run, BODY_FONT, BODY_SIZE)
     run.add_picture(io.BytesIO(chart.png()), width=Mm(140))
     doc_pr = run._element.find(".//" + qn("wp:docPr"))
+    if doc_pr is None:
+        raise AssertionError("python-docx wrote a picture without wp:docPr")
     doc_pr.set("descr", chart.alt)  # the alt text, with the chart's figures
     doc_pr.set("title", chart.caption)
     _paragraph(doc, caption, SUBHEADING_FONT, Pt(14), align=WD_ALIGN_PARAGRAPH.CENTER, indent=Pt(0))
@@ -217,7 +223,7 @@ def _part_keys(report: Report) -> list[str]:
     return [p.key for p in report.parts if p.extra is None]
 
 
-def build(report: Report, with_charts: bool = True, html: str | None = None):
+def build(report: Report, with_charts: bool = True, html: str | None = None) -> DocumentObject:
     """The python-docx Document of a report, from its published page (``html``; by default the page's
     fragments rendered again)."""
     doc = Document()
@@ -233,7 +239,7 @@ def build(report: Report, with_charts: bool = True, html: str | None = None):
             _paragraph(doc, block.text, HEADING_FONT, keep_with_next=True)
         elif block.kind == "h3":
             _paragraph(doc, block.text, SUBHEADING_FONT, keep_with_next=True)
-        elif block.kind == "table":
+        elif block.kind == "table" and block.table is not None:
             _table(doc, block.table)
         elif block.kind == "figure":
             chart = figures.pop(0) if figures else None  # the page's charts, in the order part_charts gives them
@@ -241,17 +247,17 @@ def build(report: Report, with_charts: bool = True, html: str | None = None):
                 _picture(doc, chart, block.text)
         elif block.cls == "signoff-name":
             _paragraph(doc, "")
-            _paragraph(doc, block.text, align=WD_ALIGN_PARAGRAPH.RIGHT, indent=Pt(0), right_indent=INDENT * 2,
+            _paragraph(doc, block.text, align=WD_ALIGN_PARAGRAPH.RIGHT, indent=Pt(0), right_indent=Length(INDENT * 2),
                        keep_with_next=True)
         elif block.cls == "signoff-date":
-            _paragraph(doc, block.text, align=WD_ALIGN_PARAGRAPH.RIGHT, indent=Pt(0), right_indent=INDENT * 2)
+            _paragraph(doc, block.text, align=WD_ALIGN_PARAGRAPH.RIGHT, indent=Pt(0), right_indent=Length(INDENT * 2))
         else:
             p = _paragraph(doc, block.text, keep_with_next=before_table)
             p.paragraph_format.keep_together = before_table
     return doc
 
 
-def _core_properties(doc, report: Report, generated_on: str) -> None:
+def _core_properties(doc: DocumentObject, report: Report, generated_on: str) -> None:
     moment = datetime.combine(date.fromisoformat(generated_on), datetime.min.time(), UTC)
     props = doc.core_properties
     props.title = report.title

@@ -35,8 +35,11 @@ class Executed:
 
 
 class Writer(Protocol):
-    name: str
-    filename: str
+    @property
+    def name(self) -> str: ...  # read-only: a writer is a frozen dataclass
+
+    @property
+    def filename(self) -> str: ...
 
     def write(self, executed: Executed, written: Mapping[str, bytes]) -> bytes: ...
 
@@ -71,11 +74,26 @@ class DocxWriter:
                                 html=written[HtmlWriter.filename].decode())
 
 
+@dataclass(frozen=True)
+class AuditWriter:
+    """audit.html: the executed notebook for a reviewer (:mod:`kit.audit.view`), beside every report."""
+
+    name: str = "audit"
+    filename: str = "audit.html"
+
+    def write(self, executed: Executed, written: Mapping[str, bytes]) -> bytes:
+        from kit.audit import view  # the audit module imports the content and checks, not the writers
+
+        html = view.to_html(executed.nb, executed.report, executed.run)
+        export.guard(executed.nb, html)
+        return html.encode()
+
+
 _REGISTRY: Registry[Writer] = Registry(lambda writer: writer.name, UnknownWriterError)
 register, get, names = _REGISTRY.register, _REGISTRY.get, _REGISTRY.names
 
 
-for _writer in (HtmlWriter(), PdfWriter(), DocxWriter()):
+for _writer in (HtmlWriter(), PdfWriter(), DocxWriter(), AuditWriter()):
     register(_writer)
 
 
