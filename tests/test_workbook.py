@@ -24,7 +24,7 @@ from kit.read import base, new, params, workbook
 from kit.read.new import import_params, new_workbook
 from kit.spec import formats
 from kit.spec.model import schema_for
-from tests.conftest import ROOT, in_ci
+from tests.helpers import ROOT, in_ci
 from tests.factories import balanced_2021
 from tests.helpers import table_grids
 
