@@ -20,7 +20,7 @@ from kit.batch import run_batch
 from kit.content.report import load_report
 from kit.exceptions import ApprovalError, ApprovedReport
 from tests import browser
-from tests.conftest import ROOT, in_ci
+from tests.helpers import ROOT, in_ci
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,7 @@ from kit.read.new import new_params
 from kit.read.readback import import_report
 from kit.spec import formats
 from kit.write import word
-from tests.conftest import ROOT, SHARED
+from tests.helpers import ROOT, SHARED
 
 EXAMPLES = SHARED / "domain" / "examples"
 PARAMS = sorted((ROOT / "params").glob("*/*.yaml"))

@@ -28,7 +28,7 @@ from kit.check.validate import validate_file
 from kit.content.report import load_report
 from kit.exceptions import STOPPED, ValidationFailed
 from kit.write import export
-from tests.conftest import ROOT, SEED_PARAMS
+from tests.helpers import ROOT, SEED_PARAMS
 
 INVALID = """year: 2022
 agency:

@@ -13,7 +13,7 @@ from papermill.translators import PythonTranslator, papermill_translators
 
 from kit import cli
 from kit.run import execute, forkserver
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 SNAPSHOT = """
 import ast, atexit, os, pathlib, pkgutil, importlib, click.core

@@ -24,9 +24,8 @@ from kit.read import base, new, params, workbook
 from kit.read.new import import_params, new_workbook
 from kit.spec import formats
 from kit.spec.model import schema_for
-from tests.conftest import ROOT, in_ci
 from tests.factories import balanced_2021
-from tests.helpers import table_grids
+from tests.helpers import ROOT, in_ci, table_grids
 
 SKELETON = ROOT.parent / "shared" / "domain" / "format_{}_skeleton.html"
 PARAM_FILES = sorted((ROOT / "params").rglob("*.yaml"))
