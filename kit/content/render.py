@@ -163,9 +163,9 @@ ANNEX_COLUMNS = (("received", "新收申请"), ("closed", "办结"), ("carried",
                  ("litigation", "行政诉讼"), ("proactive", "主动公开"))
 
 
-def annex_html(report) -> str:
+def annex_html(report: Report) -> str:
     """附表: each summed unit's main figures, with a total row equal to the report's figures."""
-    rollup = getattr(report.model, "rollup", None)
+    rollup = report.model.rollup
     if rollup is None or not rollup.annex or not rollup.summed:
         return ""
     rows = [(u.name, [getattr(u, key) for key, _ in ANNEX_COLUMNS]) for u in rollup.summed]

@@ -85,6 +85,7 @@ def template(agency_id: str, year: int, previous: Validated | None = None) -> st
     """The text of a new parameter file for ``agency_id`` and ``year``."""
     spec = formats.for_year(year)
     values = carried(agency_id, year, previous)
+    rolled_up = ("rollup", "include_own") in values  # last year's file was a government's roll-up
     lines = [
         f"# {year}年政府信息公开工作年度报告参数文件（{spec.version} 版格式，{spec.document}）",
         "# 每个字段后的注释是它在报告中的中文标签。为 0 的格子可以删去；",
@@ -201,6 +202,8 @@ def _fields(model: type[BaseModel], data: dict[str, Any], depth: int, comments: 
             inner = _fields(sub, value, depth + 1, comments)
             if inner:
                 lines += [f"{pad}{key}:{note}", *inner]
+            elif info.default is None:  # an optional mapping's presence is its meaning (a roll-up by default)
+                lines.append(f"{pad}{key}: {{}}{note}")
         elif isinstance(value, list):
             if not value:
                 continue
