@@ -12,7 +12,7 @@ from selenium.webdriver.common.by import By
 from kit import status
 from kit.batch import write_status_pages
 from tests import browser, factories
-from tests.conftest import in_ci
+from tests.helpers import in_ci
 from tests.test_rollup import break_two_units
 
 SHOTS = Path("/work/shots")

@@ -186,7 +186,8 @@ class Rollup(Strict):
 
 
 def _row_model(name: str, columns: tuple[tuple[str, str, Any], ...], total: bool) -> type[BaseModel]:
-    fields: dict[str, Any] = {key: (Annotated[typ, Field(title=label)], 0) for key, label, typ in columns}
+    fields: dict[str, Any] = {key: (Annotated[typ, Field(title=label)], Decimal(0) if typ is Money else 0)
+                              for key, label, typ in columns}  # money is a Decimal, also when none is typed
     if total:
         fields["total"] = (Annotated[Count | None, Field(title=formats.TOTAL_LABEL)], None)
     return create_model(name, __base__=Strict, **fields)
