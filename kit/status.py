@@ -12,8 +12,8 @@ from datetime import date
 from pathlib import Path
 
 from kit import paths, rollup
-from kit.audit import record
-from kit.audit.record import HTML_NAME, NOTEBOOK_NAME
+from kit.audit import approvals, record, view
+from kit.audit.record import HTML_NAME
 from kit.check.validate import Validated, validate_file
 from kit.content import render
 from kit.write import publish
@@ -119,7 +119,7 @@ class Row:
     indicators: list[Cell]
     report: str = ""
     audit: str = ""
-    approval: str = ""  # the approval state (issue 16 adds it)
+    approval: str = ""  # the sign-off state of the published version (kit approve)
 
 
 @dataclass
@@ -150,7 +150,9 @@ def _row(unit: rollup.Unit, year: int, output: Path, today: date, government: st
     link = f"../../{unit.id}/{year}/"
     return Row(unit.id, unit.name or unit.id, status, STATUS_LABELS[status], detail, f"{due.month}月{due.day}日",
                state, state.startswith("已逾期"), figures, indicator_cells(counts, previous),
-               link + HTML_NAME if published else "", link + NOTEBOOK_NAME if published else "")
+               link + HTML_NAME if published else "", link + view.FILENAME if published else "",
+               approvals.approval_state(dest).label if published else "")
+
 
 
 def status_of(government_file: Path, output: Path | None = None, today: date | None = None) -> Status:

@@ -223,3 +223,34 @@ def test_kit_new_carries_the_parent_and_the_roll_up_settings_not_what_the_kit_fi
     unit = template("qingshan-hrss", 2024, validate_file(paths.params_dir() / "qingshan-hrss" / "2023.yaml"))
     assert '  parent: "qingshan"  # 上级政府的单位标识（其报告汇总本单位）' in unit and "rollup:" not in unit
     assert "parent:" not in template("other", 2024) and "rollup:" not in template("other", 2024)
+
+
+@pytest.mark.slow
+def test_a_real_batch_publishes_the_county_reruns_it_with_one_unit_and_its_status_page_shows_sign_off(tmp_path):
+    from kit import batch, status
+    from kit.api import RunOptions
+    from kit.audit import approvals
+
+    params, output = tmp_path / "params", tmp_path / "output"
+    county = factories.write_county(params, 3)
+    options = RunOptions(output=output)
+    first = batch.run_batch(params, options, workers=2)
+    assert [(o.agency, o.status) for o in first.outcomes] == [
+        ("county", "published"), ("county-d00", "published"), ("county-d01", "published"), ("county-d02", "published")]
+    summed = sum(validate_file(params / f"county-d{i:02d}" / f"{YEAR}.yaml").model.table3.new.natural
+                 for i in range(3))
+    assert f"<td>{summed}</td>" in (output / "county" / str(YEAR) / "report.html").read_text(encoding="utf-8")
+    approvals.approve(output / "county-d01" / str(YEAR), "张三")
+
+    edit(params / "county-d02" / f"{YEAR}.yaml", lambda d: d["table2"]["licensing"].update(decisions=7))
+    second = batch.run_batch(params, options, workers=2)
+    assert {o.agency: o.status for o in second.outcomes} == {
+        "county": "published", "county-d00": "unchanged", "county-d01": "unchanged", "county-d02": "published"}
+    page = (output / "county" / str(YEAR) / "status.html").read_text(encoding="utf-8")
+    rows = {r.id: r for r in status.status_of(county, output).rows}
+    assert rows["county-d01"].approval.startswith("已审核（张三 审核 ")
+    assert (rows["county-d00"].approval, rows["county-d00"].label) == ("未审核", "已发布")
+    assert (rows["county-d00"].report, rows["county-d00"].audit) == (
+        f"../../county-d00/{YEAR}/report.html", f"../../county-d00/{YEAR}/audit.html")
+    assert f'href="../../county-d00/{YEAR}/audit.html"' in page and "已审核（张三 审核 " in page
+    assert (output / "index.html").read_text(encoding="utf-8").count(f'href="county/{YEAR}/status.html"') == 1
