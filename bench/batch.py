@@ -3,6 +3,8 @@
     .venv/bin/python bench/batch.py            # N = 40, then N = 200 for the driver's memory
     .venv/bin/python bench/batch.py --n 10 --no-large
     .venv/bin/python bench/batch.py --n 10 --formats   # only what report.docx and report.pdf add per report
+    .venv/bin/python bench/batch.py --rollup 10 40     # the roll-up: one city, 10 counties of 40 departments
+    .venv/bin/python bench/batch.py --rollup 3 10      # the same, scaled down
 
 Prints wall times, the ratios a/b, e/b, b/c, where the time per report goes, the
 driver's import time and its peak memory. Ratios compare runs made in the same
@@ -101,6 +103,76 @@ def make_project(base: Path, n: int, seed: int = 7) -> Path:
     return root
 
 
+def make_tree(base: Path, counties: int, departments: int, rolled_up: bool, seed: int = 7) -> Path:
+    """A city, its counties, their departments (2023): with ``rolled_up`` each unit names its parent and each
+    government sums its units; without, the same files as independent reports (the baseline)."""
+    root = base / f"tree-{counties}x{departments}-{'rollup' if rolled_up else 'plain'}"
+    (root / "notebooks").mkdir(parents=True)
+    shutil.copy(ROOT / "notebooks" / "report.ipynb", root / "notebooks")
+    shutil.copy(ROOT / "requirements.lock", root)
+    rng = random.Random(seed)
+
+    def write(agency: str, data: dict) -> None:
+        (root / "params" / agency).mkdir(parents=True, exist_ok=True)
+        (root / "params" / agency / "2023.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
+                                                            encoding="utf-8")
+
+    def government(agency: str, name: str, parent: str | None) -> dict:
+        data, _ = synthetic(agency, 2023, rng, None)
+        data["agency"] = {"id": agency, "name": name, "kind": "government", "self_name": "我县"}
+        if rolled_up:
+            data["rollup"] = {}
+            data["overview"]["proactive"] = {"channel": "政府网站"}
+            for table in ("table2", "table3", "table4"):
+                data.pop(table, None)
+            data["overview"].pop("subsections", None)
+            data["overview"].pop("intro", None)
+            if parent:
+                data["agency"]["parent"] = parent
+        return data
+
+    write("city", government("city", "测试市人民政府", None))
+    for c in range(counties):
+        county = f"county{c:02d}"
+        write(county, government(county, f"测试市第{c}县人民政府", "city"))
+        for d in range(departments):
+            agency = f"{county}-dept{d:03d}"
+            data, _ = synthetic(agency, 2023, rng, None)
+            if rolled_up:
+                data["agency"]["parent"] = county
+            write(agency, data)
+    return root
+
+
+def rollup_scenario(base: Path, counties: int, departments: int) -> None:
+    """(r) the roll-up: cold (against the same files as independent reports), unchanged, one department changed."""
+    n = 1 + counties * (1 + departments)
+    print(f"(r) roll-up: 1 city, {counties} counties × {departments} departments = {n} reports, 2 workers, forked")
+    walls = {}
+    for rolled_up in (False, True):
+        root = make_tree(base, counties, departments, rolled_up)
+        env = {**os.environ, "KIT_ROOT": str(root), "PATH": f"{BIN}:{os.environ['PATH']}"}
+        walls[rolled_up] = cold = kit_batch(root, env, "--fork")
+        assert cold["statuses"].count("published") == n, cold["statuses"]
+    unchanged = kit_batch(root, env, "--fork")
+    assert unchanged["statuses"].count("unchanged") == n
+    dept = root / "params" / "county00-dept000" / "2023.yaml"
+    dept.write_text(dept.read_text(encoding="utf-8").replace("持续推进", "深入推进"), encoding="utf-8")
+    changed = kit_batch(root, env, "--fork")
+    rerun = sorted(a for a, s in zip(changed["agencies"], changed["statuses"], strict=True) if s == "published")
+    plain_cold, rollup_cold = walls[False], walls[True]
+    print(f"(r) cold, independent reports (baseline)          {plain_cold['wall']:8.2f} s  "
+          f"driver peak {plain_cold['maxrss_kb'] / 1024:.0f} MiB")
+    print(f"(r) cold, rolled up                                {rollup_cold['wall']:8.2f} s  "
+          f"driver peak {rollup_cold['maxrss_kb'] / 1024:.0f} MiB  "
+          f"(roll-up adds {100 * (rollup_cold['wall'] / plain_cold['wall'] - 1):+.1f} %)")
+    print(f"(r) unchanged                                      {unchanged['wall']:8.2f} s  "
+          f"(in-driver {unchanged['seconds']:.2f} s)  driver peak {unchanged['maxrss_kb'] / 1024:.0f} MiB")
+    print(f"(r) one department changed                         {changed['wall']:8.2f} s  "
+          f"re-run: {', '.join(rerun)}  driver peak {changed['maxrss_kb'] / 1024:.0f} MiB")
+    assert rerun == ["city", "county00", "county00-dept000"], rerun
+
+
 def timed(cmd: list[str], env: dict, cwd: Path | None = None) -> float:
     start = time.perf_counter()
     subprocess.run(cmd, env=env, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -160,7 +232,7 @@ t = time.perf_counter()
 result = run_batch(workers=2, force="--force" in sys.argv, kernel="fork" if "--fork" in sys.argv else "stock",
                    ahead="--no-ahead" not in sys.argv)
 print(json.dumps({"seconds": time.perf_counter() - t, "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                  "statuses": [o.status for o in result.outcomes]}))
+                  "statuses": [o.status for o in result.outcomes], "agencies": [o.agency for o in result.outcomes]}))
 '''
 
 
@@ -267,9 +339,14 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=200, help="N for the second memory measurement")
     parser.add_argument("--no-large", action="store_true")
     parser.add_argument("--formats", action="store_true", help="only (h): what PDF and Word add per report")
+    parser.add_argument("--rollup", type=int, nargs=2, metavar=("COUNTIES", "DEPARTMENTS"),
+                        help="only (r): the roll-up scenario (one city, its counties, their departments)")
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="kit-bench-"))
     try:
+        if args.rollup:
+            rollup_scenario(base, *args.rollup)
+            return
         root = make_project(base, args.n)
         env = {**os.environ, "KIT_ROOT": str(root), "PATH": f"{BIN}:{os.environ['PATH']}"}
         print(f"N = {args.n} synthetic agency-years (2021 format), 2 workers, {os.cpu_count()} cores")

@@ -93,6 +93,12 @@ def with_project(options: RunOptions | None) -> RunOptions:
     return options if options.project is not None else replace(options, project=project_of(options))
 
 
+def rolled_up_from(validated: Validated) -> list[Path]:
+    """The unit files a rolled-up report's tables (and last year's, for X1) are summed from."""
+    prev = validated.previous
+    return sorted({*validated.sources, *(prev.sources if prev is not None else [])})
+
+
 def plan(params_file: Path | str, options: RunOptions | None = None) -> Plan:
     """Read and validate the parameter file; raise ValidationFailed on any error."""
     options = with_project(options)
@@ -101,7 +107,8 @@ def plan(params_file: Path | str, options: RunOptions | None = None) -> Plan:
     model = validated.valid_model()
     prev = validated.previous.path if validated.previous is not None else None
     dest = paths.report_dir(model.agency.id, model.year, options.output)
-    return Plan(params_file, validated, dest, prev, inputs.report_inputs(params_file, prev), project_of(options))
+    return Plan(params_file, validated, dest, prev, inputs.report_inputs(params_file, prev, rolled_up_from(validated)),
+                project_of(options))
 
 
 def run_report(params_file: Path | str, options: RunOptions | None = None) -> RunResult:

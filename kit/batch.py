@@ -20,12 +20,13 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import NotRequired, TypedDict
 
-from kit import paths
+from kit import paths, rollup, status
 from kit.api import Plan, RunOptions, execute_plan, plan, refuse_approved, with_project
 from kit.audit import approvals, record
+from kit.check import validate
 from kit.content import narrative, render
 from kit.exceptions import ApprovedReport, KitError, OutputLocked, ValidationFailed, WriteError
-from kit.read import discover
+from kit.read import base, discover
 from kit.run import lifetime
 from kit.run.forkserver import ForkServer, swap_address
 from kit.write import publish
@@ -209,7 +210,7 @@ def run_batch(root: Path | None = None, options: RunOptions | None = None, *, fo
     files = param_files(root)
     result = BatchResult()
     lifetime.remove_orphaned_temp_folders()  # a killed run's
-    with batch_lock(output), lifetime.interrupt_once():
+    with batch_lock(output), lifetime.interrupt_once(), validate.memo():  # the files as the batch read them
         if on_start is not None:
             on_start(len(files))
         finished: list[tuple[Path, Outcome]] = []  # one append per outcome: a Ctrl-C can't split it
@@ -237,7 +238,8 @@ def run_batch(root: Path | None = None, options: RunOptions | None = None, *, fo
             lifetime.remove_orphaned_temp_folders()  # the stopped workers'
         result.outcomes = sorted((with_approval(output, o) for _, o in finished),
                                  key=lambda o: (o.agency, o.year, o.params_file))
-        result.index, result.index_error = write_index(output, result.outcomes)
+        pages = [] if result.interrupted else write_status_pages(files, output)
+        result.index, result.index_error = write_index(output, result.outcomes, pages)
     return result
 
 
@@ -255,13 +257,30 @@ def cut_off(item: Plan | Path) -> Outcome:
     return Outcome(**base, status="interrupted", message=CUT_OFF)
 
 
-def write_index(output: Path, outcomes: list[Outcome]) -> tuple[Path | None, str]:
+def write_status_pages(files: list[Path], output: Path) -> list[str]:
+    """Each rolled-up government's status page (``<government>/<year>/status.html``, relative to
+    ``output``); a page that can't be written is left out (the batch's outcomes say why)."""
+    with validate.memo():
+        return [page for f in files if (page := _status_page(f, output)) is not None]
+
+
+def _status_page(f: Path, output: Path) -> str | None:
+    try:
+        if rollup.rollup_settings(base.read(f, str(f)).data) is None:
+            return None
+        return status.write_status(f, output).relative_to(output).as_posix()
+    except KitError:
+        return None
+
+
+def write_index(output: Path, outcomes: list[Outcome], status_pages: list[str] | None = None
+                ) -> tuple[Path | None, str]:
     """``output/index.html``, or why it could not be written (the outcomes are known all the same)."""
     index = output / INDEX_NAME
     for stale in output.glob(f".{INDEX_NAME}.*.tmp"):  # a killed batch's (this one holds the lock)
         stale.unlink(missing_ok=True)
     try:
-        publish.write_atomic(index, render.index_html(outcomes).encode())
+        publish.write_atomic(index, render.index_html(outcomes, status_pages or []).encode())
     except WriteError as exc:
         return None, str(exc)
     return index, ""
@@ -285,7 +304,7 @@ def _execute(plans: dict[Path, Plan], options: RunOptions, executor: Executor | 
         collected: set[Future] = set()
         try:
             with lifetime.children_ignore_sigint():  # workers start here: Ctrl-C is the driver's alone
-                for f, p in plans.items():
+                for f, p in units_first(plans):
                     # absolute, but a link stays a link: the worker reads the file as the driver did
                     futures[pool.submit(run_one, os.path.abspath(p.params_file), options)] = (f, p)
             for future in as_completed(futures):
@@ -300,6 +319,11 @@ def _execute(plans: dict[Path, Plan], options: RunOptions, executor: Executor | 
             if own_pool is not None:
                 _kill_workers(own_pool)  # the running reports are cut off
             raise
+
+
+def units_first(plans: dict[Path, Plan]) -> list[tuple[Path, Plan]]:
+    """The plans in the order they start: units before their government, a city after its counties."""
+    return sorted(plans.items(), key=lambda item: item[1].validated.level)
 
 
 def _collect(future: Future, p: Plan) -> Outcome:

@@ -50,3 +50,59 @@ def balanced_2021(year: int = 2022) -> dict[str, Any]:
         },
         table4={"review": {"upheld": 1, "pending": 1}, "litigation_direct": {"corrected": 1}},
     )
+
+
+def balanced_unit(agency: str, name: str, parent: str, year: int, seed: int) -> dict[str, Any]:
+    """A department's 2021-format file with figures drawn from ``seed``, every table balancing."""
+    import random
+
+    rnd = random.Random(seed)
+    new = {"natural": rnd.randint(0, 40), "commercial": rnd.randint(0, 5), "legal_services": rnd.randint(0, 2)}
+    carry_in = {"natural": rnd.randint(0, 3)}
+    outcomes: dict[str, Any] = {"granted": {}, "partial": {}, "unavailable": {"not_held": {}}, "refused": {
+        "third_party": {}}}
+    carry_out: dict[str, int] = {}
+    for column in new:
+        left = new[column] + carry_in.get(column, 0)
+        carry_out[column] = rnd.randint(0, min(2, left))
+        left -= carry_out[column]
+        for target in (outcomes["partial"], outcomes["unavailable"]["not_held"], outcomes["refused"]["third_party"]):
+            target[column] = rnd.randint(0, left // 4)
+            left -= target[column]
+        outcomes["granted"][column] = left
+    return minimal(
+        year,
+        agency={"id": agency, "name": name, "kind": "department", "self_name": "我局", "parent": parent},
+        overview={"proactive": {"total": rnd.randint(10, 500)}},
+        table2={"normative_documents": {"issued": rnd.randint(0, 5), "in_force": rnd.randint(5, 30)},
+                "licensing": {"decisions": rnd.randint(0, 300)}, "penalties": {"decisions": rnd.randint(0, 50)},
+                "fees": {"amount": rnd.randint(0, 900) / 100}},
+        table3={"new": new, "carry_in": carry_in, "outcomes": outcomes, "carry_out": carry_out},
+        table4={"review": {"upheld": rnd.randint(0, 2), "corrected": rnd.randint(0, 1)},
+                "litigation_direct": {"upheld": rnd.randint(0, 1)}},
+    )
+
+
+def government(agency: str, name: str, year: int, parent: str | None = None, **rollup: Any) -> dict[str, Any]:
+    """A government's file that sums its units (``rollup`` settings as keyword arguments)."""
+    data = minimal(year, agency={"id": agency, "name": name, "kind": "government", "self_name": "我县"},
+                   rollup=rollup)
+    del data["overview"]
+    if parent:
+        data["agency"]["parent"] = parent
+    return data
+
+
+def write_county(params, units: int = 30, year: int = 2022, county: str = "county", parent: str | None = None,
+                 **rollup: Any):
+    """params/<county>/<year>.yaml summing ``units`` departments params/<county>-dNN/<year>.yaml."""
+    import yaml
+
+    def write(agency: str, data: dict[str, Any]) -> None:
+        (params / agency).mkdir(parents=True, exist_ok=True)
+        (params / agency / f"{year}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+    for i in range(units):
+        write(f"{county}-d{i:02d}", balanced_unit(f"{county}-d{i:02d}", f"测试县第{i}局", county, year, seed=i))
+    write(county, government(county, "测试县人民政府", year, parent, **rollup))
+    return params / county / f"{year}.yaml"

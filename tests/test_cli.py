@@ -33,7 +33,7 @@ def test_validate_clean_params_dir():
     assert result.exit_code == 0, result.output
     # 平潭 2021's 收费金额 has six decimals (24252.311082 万元, as published): a warning;
     # 平潭 2022's text quotes 收到75件（自然人72件） where 表三 has 新收 74 (71): acknowledged in the file
-    assert result.output.strip().splitlines()[-1] == "已校验 3 个文件：0 个错误，1 个警告，2 处已确认的差异"
+    assert result.output.strip().splitlines()[-1] == "已校验 15 个文件：0 个错误，1 个警告，2 处已确认的差异"
     assert "已确认[N1]" in result.output and "〔指纹 N1-0de6390be1〕；确认理由：原文“收到75件”" in result.output
 
 

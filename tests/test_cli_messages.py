@@ -68,7 +68,7 @@ def test_kit_root_names_the_project_whose_params_are_the_default(project, tmp_pa
     monkeypatch.setenv("KIT_ROOT", str(ROOT))  # explicit: the project's params/, not ./params
     result = CliRunner().invoke(cli.main, ["validate"])
     assert lines(result)[0] == f"参数目录 {ROOT / 'params'}"
-    assert lines(result)[-1].startswith("已校验 3 个文件：")  # the project's three, not ./params's two
+    assert lines(result)[-1].startswith("已校验 15 个文件：")  # the project's fifteen, not ./params's two
 
 
 def test_batch_prints_each_reports_warnings_and_counts_them(project):

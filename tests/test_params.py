@@ -76,7 +76,8 @@ def test_every_format_model_is_a_report_params_and_only_2021_has_the_processing_
 
     common = ["format", "year", "agency", "contact", "opening", "signoff", "overview", "table2", "table3", "table4",
               "problems", "other"]
-    assert list(schema_for("2019").model_fields) == [*common, "extra_sections", "acknowledged"]
-    assert list(schema_for("2021").model_fields) == [*common, "processing_fee", "extra_sections", "acknowledged"]
+    assert list(schema_for("2019").model_fields) == [*common, "extra_sections", "rollup", "acknowledged"]
+    assert list(schema_for("2021").model_fields) == [*common, "processing_fee", "extra_sections", "rollup",
+                                                     "acknowledged"]
     assert all(issubclass(schema_for(v), ReportParams) for v in ("2019", "2021"))
     assert [issubclass(schema_for(v), ProcessingFee) for v in ("2019", "2021")] == [False, True]

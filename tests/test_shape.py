@@ -102,3 +102,10 @@ def test_readme_layout_names_every_module():
                if p.name != "__init__.py" or p.parent == ROOT / "kit"}
     missing = sorted(f"{folder}{name}" for folder, name in modules if name not in rows.get(folder, set()))
     assert missing == []
+
+
+def test_tests_import_shared_helpers_from_the_helpers_module_not_conftest():
+    offenders = [p.name for p in sorted((ROOT / "tests").glob("test_*.py"))
+                 if re.search(r"^\s*from (tests\.)?conftest import|^\s*import (tests\.)?conftest",
+                              p.read_text(encoding="utf-8"), re.M)]
+    assert offenders == []

@@ -17,6 +17,7 @@ from kit import __version__, paths
 
 
 def sha256_bytes(data: bytes) -> str:
+    """The sha256 of ``data``, in hex."""
     return hashlib.sha256(data).hexdigest()
 
 
@@ -38,9 +39,15 @@ def kit_code_sha256() -> str:
     return digest.hexdigest()
 
 
-def report_inputs(params_file: Path | None, previous_file: Path | None) -> dict[str, str | None]:
-    """The hashes of everything one report is made from (no file: the installed kit's alone)."""
+def report_inputs(params_file: Path | None, previous_file: Path | None,
+                  units: list[Path] | None = None) -> dict[str, str | None]:
+    """The hashes of everything one report is made from (no file: the installed kit's alone); a rolled-up
+    government's include its units' files (at every level below it), so it re-runs when any of them
+    changes, and only then."""
+    summed = {"units": sha256_bytes(json.dumps({paths.recorded_name(u): sha256_file(u) for u in units},
+                                               sort_keys=True).encode())} if units else {}
     return {
+        **summed,
         "params": sha256_file(params_file),
         "previous_params": sha256_file(previous_file),
         "notebook": sha256_file(paths.master_notebook()),

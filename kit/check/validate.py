@@ -7,8 +7,12 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +22,7 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import ErrorDetails
 
-from kit import paths
+from kit import paths, rollup
 from kit.check import checks, partchecks, salvage, textcheck
 from kit.exceptions import HasProblems, KitError, ParamsError, Problem, UnknownFormatError, ValidationFailed
 from kit.read import base, discover
@@ -49,6 +53,9 @@ class Validated(HasProblems):
     problems: list[Problem] = field(default_factory=list)
     previous: Validated | None = None
     path: Path | None = None  # the file on disk, when it was read from one
+    units: list[Any] = field(default_factory=list)  # a rolled-up government's units (kit.rollup.Unit)
+    sources: list[Path] = field(default_factory=list)  # the unit files its tables are summed from
+    level: int = 0  # 0 for a report summing nobody; a rolled-up government: one above its units
 
     @property
     def ok(self) -> bool:
@@ -296,35 +303,68 @@ def previous_file(path: Path) -> Path | None:
 INTERNAL_ERROR = "校验时发生内部错误（{}）：这是 kit 的缺陷，请把这个文件报告给维护者"
 
 
-def validate_file(path: Path | str, *, with_previous: bool = True) -> Validated:
+def validate_file(path: Path | str, *, with_previous: bool = True, within: tuple[str, ...] = ()) -> Validated:
     """Read and validate a parameter file (and, for X1/X2, last year's file if present).
 
     Raises :class:`ParamsError` only when the file can't be read as YAML at all, or, should
     the kit itself fail on it, naming that failure: one file never ends a caller in a traceback.
+    A government that declares a roll-up is validated with its tables summed from its units
+    (``within``: the governments above it, to find a cycle).
     """
     path = paths.input_path(path)
     name = paths.relative_to_root(path)
+    cache, key = _MEMO.get(), (os.path.abspath(path), with_previous)
+    if cache is not None:
+        for known in (key, (*key, within)):
+            if known in cache:
+                return cache[known]
     try:
-        return _validate_file(path, name, with_previous)
+        result = _validate_file(path, name, with_previous, within)
     except KitError:
         raise
     except Exception as exc:  # the kit's own defect: this file is refused, the caller goes on
         raise ParamsError(name, INTERNAL_ERROR.format(f"{type(exc).__name__}: {exc}")) from exc
+    if cache is not None:  # a government's result depends on the chain above it (a cycle), a unit's does not
+        cache[key if rollup.rollup_settings(result.data) is None else (*key, within)] = result
+    return result
 
 
-def _validate_file(path: Path, name: str, with_previous: bool) -> Validated:
+_MEMO: ContextVar[dict[tuple[Any, ...], Validated] | None] = ContextVar("kit_validation_memo", default=None)
+
+
+@contextmanager
+def memo() -> Iterator[None]:
+    """Inside the block each file is validated once: a batch validates every report, the governments
+    sum the same units again, and the status pages read them once more. The files must not change
+    inside the block. Nested blocks share the outer one's memo."""
+    if _MEMO.get() is not None:
+        yield
+        return
+    token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
+def _validate_file(path: Path, name: str, with_previous: bool, within: tuple[str, ...] = ()) -> Validated:
     loaded = base.read(path, name)
     previous: Validated | None = None
     unreadable: ParamsError | None = None
     prev_path = previous_file(path) if with_previous else None
     if prev_path is not None:
         try:
-            previous = validate_file(prev_path, with_previous=False)  # sets previous.path
+            previous = validate_file(prev_path, with_previous=False, within=within)  # sets previous.path
         except ParamsError as exc:
             unreadable = exc
-    result = validate_data(loaded.data, name, loaded=loaded, previous=previous)
+    rolled = rollup.roll_up(loaded.data, path, name,
+                            lambda unit, chain: validate_file(unit, within=chain), within)
+    result = validate_data(rolled.data if rolled else loaded.data, name, loaded=loaded, previous=previous)
     result.path = path
-    result.problems += _placement_problems(path, result, loaded)
+    if rolled is not None:
+        result.problems += rolled.problems
+        result.units, result.sources, result.level = rolled.units, rolled.sources, rolled.level
+    result.problems += _placement_problems(path, result, loaded) + rollup.parent_problems(path, loaded, name)
     if prev_path is not None and (unreadable is not None or (previous is not None and not previous.ok)):
         result.problems.append(previous_invalid(name, prev_path, previous, unreadable))
     return result

@@ -46,16 +46,35 @@ def opening(params: ReportParams, part_titles: list[str], summed_from_units: boo
     contact, spec = params.contact, type(params).format_spec
     by = f"由{contact.office}" if contact.office else ""
     rolled_up = summed_from_units and params.agency.kind == "government"
-    how = (f"汇总{name}各有关单位政府信息公开工作情况编制而成" if rolled_up
+    how = (f"汇总{name}各有关单位{units_counted(params)}政府信息公开工作情况编制而成" if rolled_up
            else f"按照{y}年{name}政府信息公开工作实际编制而成")
     sentences = [
         own.basis
         or f"本报告根据{LEGAL_BASIS}（以下简称《条例》）、{spec.notice}（{spec.document}）等文件要求，{by}{how}。",
         own.parts or f"本报告由{'、'.join(part_titles)}等{chinese_number(len(part_titles))}个部分组成。",
         own.period or f"本报告中所列数据的统计期限自{y}年1月1日起至{y}年12月31日止。",
+        left_out_sentence(params) if rolled_up else "",
         own.contact or contact_sentence(contact),
     ]
     return "".join(sentences)
+
+
+def units_counted(params: ReportParams) -> str:
+    """“（共31个，含本级）”: how many units the roll-up summed; empty when the report names none."""
+    rollup = params.rollup
+    if rollup is None or not rollup.summed:
+        return ""
+    own = "，含本级" if rollup.include_own else ""
+    return f"（共{len(rollup.summed)}个{own}）"
+
+
+def left_out_sentence(params: ReportParams) -> str:
+    """Which units the roll-up leaves out (the office published without them)."""
+    rollup = params.rollup
+    if rollup is None or not rollup.left_out:
+        return ""
+    names = "、".join(u.name or u.id for u in rollup.left_out)
+    return f"{names}共{len(rollup.left_out)}个单位的数据未能汇总，未计入本报告。"
 
 
 def contact_sentence(contact: Contact) -> str:

@@ -156,7 +156,21 @@ def title_html(report: Report) -> str:
 def signoff_html(report: Report) -> str:
     """The 落款 at the end: the name and the date, right-aligned."""
     name, date = narrative.signoff(report.model)
-    return render("signoff.html.j2", name=name, date=date)
+    return render("signoff.html.j2", name=name, date=date) + annex_html(report)
+
+
+ANNEX_COLUMNS = (("received", "新收申请"), ("closed", "办结"), ("carried", "结转下年度"), ("review", "行政复议"),
+                 ("litigation", "行政诉讼"), ("proactive", "主动公开"))
+
+
+def annex_html(report: Report) -> str:
+    """附表: each summed unit's main figures, with a total row equal to the report's figures."""
+    rollup = report.model.rollup
+    if rollup is None or not rollup.annex or not rollup.summed:
+        return ""
+    rows = [(u.name, [getattr(u, key) for key, _ in ANNEX_COLUMNS]) for u in rollup.summed]
+    totals = [sum(values[i] for _, values in rows) for i in range(len(ANNEX_COLUMNS))]
+    return render("annex.html.j2", columns=ANNEX_COLUMNS, rows=rows, totals=totals)
 
 
 def part_html(report: Report, key: str) -> str:
@@ -185,11 +199,11 @@ def part_html(report: Report, key: str) -> str:
     return html
 
 
-def index_html(outcomes: Sequence[Outcome]) -> str:
+def index_html(outcomes: Sequence[Outcome], status_pages: Sequence[str] = ()) -> str:
     """``output/index.html``: every agency-year of a batch, its status, problems and links."""
     counts = {key: sum(o.status == key for o in outcomes)
               for key in ("published", "unchanged", "failed", "invalid", "interrupted", "refused")}
-    return render("index.html.j2", outcomes=outcomes, counts=counts)
+    return render("index.html.j2", outcomes=outcomes, counts=counts, status_pages=list(status_pages))
 
 
 def labelled_cells(report: Report) -> list[tuple[str, str]]:

@@ -51,6 +51,8 @@ class Report:
     def __init__(self, validated: Validated) -> None:
         self.validated = validated
         self.model: ReportParams = validated.valid_model()
+        if self.model.rollup is not None and self.model.rollup.summed:
+            self.summed_from_units = True
         self.spec: FormatSpec = spec_of(self.model)
         prev = validated.previous
         self.previous: ReportParams | None = prev.model if prev is not None and prev.ok else None

@@ -54,7 +54,12 @@ def carried(agency_id: str, year: int, previous: Validated | None = None) -> dic
         ("agency", "name"): prev.agency.name if prev else "",
         ("agency", "kind"): prev.agency.kind if prev else "department",
         ("agency", "self_name"): prev.agency.self_name if prev else "我单位",
+        ("agency", "parent"): prev.agency.parent if prev else None,
     }
+    rolled_up = prev is not None and prev.rollup is not None
+    if rolled_up:  # the roll-up settings stay; the units it summed and left out are the kit's to fill in
+        for key in ("units", "include_own", "annex", "annex_order"):
+            values[("rollup", key)] = getattr(prev.rollup, key)
     if prev is not None:  # who compiles the report, whom to ask and the 落款 stay; the date is this year's
         for key in type(prev.contact).model_fields:
             values[("contact", key)] = getattr(prev.contact, key)
@@ -80,6 +85,7 @@ def template(agency_id: str, year: int, previous: Validated | None = None) -> st
     """The text of a new parameter file for ``agency_id`` and ``year``."""
     spec = formats.for_year(year)
     values = carried(agency_id, year, previous)
+    rolled_up = ("rollup", "include_own") in values  # last year's file was a government's roll-up
     lines = [
         f"# {year}年政府信息公开工作年度报告参数文件（{spec.version} 版格式，{spec.document}）",
         "# 每个字段后的注释是它在报告中的中文标签。为 0 的格子可以删去；",
@@ -90,10 +96,16 @@ def template(agency_id: str, year: int, previous: Validated | None = None) -> st
     for doc in walk(schema_for(spec.version)):
         if "[]" in doc.path or ("total" in doc.path[1:] and doc.path[0] in {"table3", "table4"}):
             continue
+        if (doc.path in {("agency", "parent"), ("rollup", "units")} and values.get(doc.path) is None) or (
+                doc.path[0] == "rollup" and (not rolled_up or doc.path[1:] in {("summed",), ("left_out",),
+                                                                                 ("publish_without",)})):
+            continue  # a unit's parent and a government's roll-up only where last year's file had them
         indent = "  " * (len(doc.path) - 1)
         key = doc.path[-1]
         if doc.model is not None and not doc.is_list:
             lines.append(f"{indent}{key}:  # {doc.title}")
+        elif doc.is_list and doc.path in values:
+            lines.append(f"{indent}{key}: [{', '.join(map(_scalar, values[doc.path]))}]  # {doc.title}")
         elif doc.is_list:
             item = "、".join(f"{d.path[-1]}（{d.title}）" for d in walk(doc.model)) if doc.model else ""
             lines.append(f"{indent}{key}: []  # {doc.title}；每项：{item}")
@@ -190,6 +202,8 @@ def _fields(model: type[BaseModel], data: dict[str, Any], depth: int, comments: 
             inner = _fields(sub, value, depth + 1, comments)
             if inner:
                 lines += [f"{pad}{key}:{note}", *inner]
+            elif info.default is None:  # an optional mapping's presence is its meaning (a roll-up by default)
+                lines.append(f"{pad}{key}: {{}}{note}")
         elif isinstance(value, list):
             if not value:
                 continue

@@ -274,6 +274,7 @@ def _split_parts(paragraphs: list[str]) -> tuple[list[str], list[tuple[str, list
 
 
 DATE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$")
+ANNEX = re.compile(r"^附(表|件)[\d一二三四五六七八九十]*[：:\s]")  # 附表：各单位政府信息公开主要数据
 
 
 def _signoff(reading: _Reading, paragraphs: list[str], agency: str) -> list[str]:
@@ -387,7 +388,9 @@ def from_document(doc: Document, file: str) -> Imported:
     _table2(reading, tables)
     _table3(reading, tables)
     _table4(reading, tables)
-    before, parts = _split_parts(paragraphs[at + 1:])
+    body = paragraphs[at + 1:]
+    annex = next((i for i, p in enumerate(body) if ANNEX.match(p)), len(body))  # after the 落款: not a part
+    before, parts = _split_parts(body[:annex])
     if parts:
         parts[-1] = (parts[-1][0], _signoff(reading, parts[-1][1], name))
     _contact(reading, "".join(before))

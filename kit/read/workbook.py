@@ -15,6 +15,7 @@ message naming the cell.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -53,6 +54,13 @@ INFO_FIELDS: tuple[Loc, ...] = (
     ("overview", "proactive", "channel"), ("overview", "proactive", "total"),
 )
 FEE: Loc = ("processing_fee",)
+# Who a unit reports to and, for a government, how its report is summed: rows after the categories.
+PARENT: Loc = ("agency", "parent")
+ROLLUP: Loc = ("rollup",)
+ROLLUP_FIELDS: tuple[Loc, ...] = tuple(("rollup", k) for k in ("units", "include_own", "annex", "annex_order",
+                                                                  "publish_without"))
+ROLLUP_LISTS = {("rollup", "units"), ("rollup", "publish_without")}
+YES, NO = "是", "否"
 NUMBER_FIELDS = {("year",), ("overview", "proactive", "total"), FEE}
 CATEGORY = ("overview", "proactive", "categories")
 OPENING = tuple(("opening", k) for k in ("basis", "parts", "period", "contact"))
@@ -337,9 +345,57 @@ def _write_info(ws: Worksheet, spec: FormatSpec, data: dict[str, Any]) -> None:
         _open(ws.cell(ws.max_row, 2), item.get("name"), text=True)
         _open(ws.cell(ws.max_row, 3), item.get("count"))
         counts.add(ws.cell(ws.max_row, 3))
+    _write_tree(ws, model, data)
     ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 50, 50
     for cell in ws[1]:
         cell.font = _style().head
+
+
+def _write_tree(ws: Worksheet, model: type[BaseModel], data: dict[str, Any]) -> None:
+    """The unit's parent, and whether (and how) a government's report is summed from its units."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    ws.append([_info_label(model, PARENT)])
+    _open(ws.cell(ws.max_row, 2), _get(data, PARENT), text=True)
+    rollup = _get(data, ROLLUP)
+    yes_no = DataValidation(type="list", formula1=f'"{YES},{NO}"', allow_blank=True)
+    ws.add_data_validation(yes_no)
+    ws.append([_info_label(model, ROLLUP)])
+    _open(ws.cell(ws.max_row, 2), YES if rollup is not None else NO, text=True)
+    yes_no.add(ws.cell(ws.max_row, 2))
+    for loc in ROLLUP_FIELDS:
+        value = _get(data, loc, _default(model, loc)) if rollup is not None else None
+        if isinstance(value, bool):
+            yes_no.add(ws.cell(ws.max_row + 1, 2))
+            value = YES if value else NO
+        elif loc in ROLLUP_LISTS:
+            value = "、".join(value or [])
+        ws.append([_info_label(model, loc)])
+        _open(ws.cell(ws.max_row, 2), value, text=True)
+
+
+def _read_tree(book: _Book, model: type[BaseModel], data: dict[str, Any], places: dict[tuple, str]) -> None:
+    """The rows of :func:`_write_tree`: a parent when one is typed, the roll-up when it says 是."""
+    fields = {_info_label(model, loc): loc for loc in (PARENT, ROLLUP, *ROLLUP_FIELDS)}
+    values: dict[Loc, Any] = {}
+    for n, label, rest in _labelled_rows(book.wb[INFO]):
+        if label in fields:
+            values[fields[label]] = _text(rest[0] if rest else None)
+            places[fields[label]] = f"{INFO}!B{n}"
+    if values.get(PARENT):
+        _put(data, PARENT, values[PARENT].strip())
+    if (values.get(ROLLUP) or "").strip() != YES:
+        return
+    rollup: dict[str, Any] = {}
+    for loc in ROLLUP_FIELDS:
+        text = (values.get(loc) or "").strip()
+        if loc in ROLLUP_LISTS:
+            ids = [part.strip() for part in re.split(r"[、，,；;\s]+", text) if part.strip()]
+            if ids or loc != ("rollup", "units"):  # no units named: every unit whose parent it is
+                rollup[str(loc[1])] = ids
+        elif text:
+            rollup[str(loc[1])] = {YES: True, NO: False}.get(text, text)  # anything else: validation names it
+    _put(data, ROLLUP, rollup)
 
 
 def _write_text(ws: Worksheet, spec: FormatSpec, data: dict[str, Any]) -> None:
@@ -632,6 +688,7 @@ def read_workbook(path: Path | str, file: str | None = None) -> Loaded:
     for f in lay.formulas:
         book.expect_formula(f)
     _read_info(book, spec, data, places)
+    _read_tree(book, schema_for(spec.version), data, places)
     _read_text(book, spec, data, places)
     if book.problems:
         raise ParamsError(name, "工作簿的格式被改动了，无法按标签找到格子：\n  " + "\n  ".join(book.problems)

@@ -54,6 +54,8 @@ class Agency(Strict):
     name: Annotated[Text, Field(min_length=1, title="单位名称")]
     kind: Annotated[Literal["department", "government"], Field(title="单位类型（department 部门 / government 政府）")]
     self_name: Annotated[Text, Field(title="报告中的自称（如“我局”）")] = "我单位"
+    parent: Annotated[str | None, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$",
+                                        title="上级政府的单位标识（其报告汇总本单位）")] = None
 
 
 class Category(Strict):
@@ -148,8 +150,44 @@ class Opening(Strict):
     contact: Annotated[Text, Field(title="网站与联系方式（“对本报告如有疑问……”）")] = ""
 
 
+class UnitFigures(Strict):
+    """One unit's main figures, as the roll-up summed them (the annex's row; filled in by the kit)."""
+
+    id: Annotated[str, Field(title="单位标识")]
+    name: Annotated[Text, Field(title="单位名称")]
+    received: Annotated[Count, Field(title="新收申请")] = 0
+    closed: Annotated[Count, Field(title="办结")] = 0
+    carried: Annotated[Count, Field(title="结转下年度")] = 0
+    review: Annotated[Count, Field(title="行政复议")] = 0
+    litigation: Annotated[Count, Field(title="行政诉讼")] = 0
+    proactive: Annotated[Count, Field(title="主动公开")] = 0
+
+
+class LeftOut(Strict):
+    """A unit the roll-up left out (the office published without it), and why."""
+
+    id: Annotated[str, Field(title="单位标识")]
+    name: Annotated[Text, Field(title="单位名称")] = ""
+    reason: Annotated[Text, Field(title="原因")]
+
+
+class Rollup(Strict):
+    """A government's report summed from its units' files (表二、表三、表四 and 主动公开)."""
+
+    units: Annotated[list[str] | None, Field(title="汇总的单位（单位标识；不填则为以本政府为上级的全部单位）")] = None
+    include_own: Annotated[bool, Field(strict=True, title="是否计入本级（本文件表二至表四为本级办公室的数字）")] = False
+    annex: Annotated[bool, Field(strict=True, title="是否附各单位主要数据表（附表）")] = True
+    annex_order: Annotated[Literal["id", "name", "received"], Field(
+        title="附表排序（id 单位标识 / name 单位名称 / received 新收申请数从多到少）")] = "id"
+    publish_without: Annotated[list[str], Field(
+        title="明确不待其报告而发布：无效或缺少的单位（单位标识）")] = []
+    summed: Annotated[list[UnitFigures], Field(title="已汇总的单位（由 kit 汇总时填写）")] = []
+    left_out: Annotated[list[LeftOut], Field(title="未汇总的单位（由 kit 汇总时填写）")] = []
+
+
 def _row_model(name: str, columns: tuple[tuple[str, str, Any], ...], total: bool) -> type[BaseModel]:
-    fields: dict[str, Any] = {key: (Annotated[typ, Field(title=label)], 0) for key, label, typ in columns}
+    fields: dict[str, Any] = {key: (Annotated[typ, Field(title=label)], Decimal(0) if typ is Money else 0)
+                              for key, label, typ in columns}  # money is a Decimal, also when none is typed
     if total:
         fields["total"] = (Annotated[Count | None, Field(title=formats.TOTAL_LABEL)], None)
     return create_model(name, __base__=Strict, **fields)
@@ -223,6 +261,7 @@ class _Closing(Strict):
     """The fields every format version ends with."""
 
     extra_sections: Annotated[list[ExtraSection], Field(max_length=MAX_EXTRA_SECTIONS, title="本单位增加的部分")] = []
+    rollup: Annotated[Rollup | None, Field(title="汇总（政府报告由所属单位汇总）")] = None
     acknowledged: Annotated[list[Acknowledgement], Field(title="已确认的正文与表格差异（N1；每年重新确认）")] = []
 
 
