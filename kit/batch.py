@@ -25,7 +25,7 @@ from kit.api import Plan, RunOptions, execute_plan, plan, refuse_approved, with_
 from kit.audit import approvals, record
 from kit.check import validate
 from kit.content import narrative, render
-from kit.exceptions import ApprovedReport, KitError, OutputLocked, ValidationFailed, WriteError
+from kit.exceptions import ApprovedReport, KitError, ValidationFailed, WriteError
 from kit.read import base, discover
 from kit.run import lifetime
 from kit.run.forkserver import ForkServer, swap_address
@@ -36,7 +36,6 @@ STATUS_LABELS = {"published": "已发布", "unchanged": "未变化（未重新�
 LOCK_NAME = publish.LOCK_NAME
 INDEX_NAME = "index.html"
 CUT_OFF = "批处理被中断（Ctrl-C）：此报告未完成，已发布的版本（如有）保持不变"
-BatchLocked = OutputLocked  # the name it had when only batches took the lock
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,7 @@ class Outcome:
     errors: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     seconds: float = 0.0
-    files: tuple[str, ...] = ()  # the report's files (not the audit record), as paths to show
+    files: tuple[str, ...] = ()  # the files its run publishes (not the notebook), as paths to show
     approval: str = ""  # the sign-off state of the published version (index.html)
 
     @property
@@ -81,11 +80,6 @@ class BatchResult:
 
     def count(self, status: str) -> int:
         return sum(o.status == status for o in self.outcomes)
-
-
-def param_files(root: Path) -> list[Path]:
-    """Every parameter file under ``root``, by agency then year."""
-    return discover.param_files(root)
 
 
 class _Named(TypedDict):
@@ -127,16 +121,10 @@ def prepare(path: Path, options: RunOptions, force: bool = False) -> Plan | Outc
 
 
 def _published(p: Plan) -> tuple[str, ...]:
-    """The report's files already published for ``p`` (not the audit record), as paths to show."""
+    """The files a run of ``p`` publishes (the executed notebook aside), as paths to show: the
+    same list for a report just published and for one left unchanged."""
     return tuple(paths.relative_to_root(p.dest / n) for n in record.published_files(p.project)
-                 if n.startswith("report.") and not n.endswith(".ipynb"))
-
-
-def prepare_all(files: list[Path], options: RunOptions, force: bool = False) -> tuple[list[Outcome], list[Plan]]:
-    """``prepare`` for every file: the outcomes of those with nothing to run, and the plans of the rest."""
-    prepared = prepare_each(files, options, force)
-    return ([o for o in prepared.values() if isinstance(o, Outcome)],
-            [p for p in prepared.values() if isinstance(p, Plan)])
+                 if n != record.NOTEBOOK_NAME)
 
 
 def prepare_each(files: list[Path], options: RunOptions, force: bool = False) -> dict[Path, Plan | Outcome]:
@@ -177,8 +165,7 @@ def run_one(params_file: str, options: RunOptions) -> Outcome:
         return Outcome(**described, status="failed", message=str(exc), warnings=warnings)
     except Exception as exc:
         return Outcome(**described, status="failed", message=f"{type(exc).__name__}: {exc}", warnings=warnings)
-    shown = tuple(paths.relative_to_root(f) for f in result.files if f.name not in {"report.ipynb", "run.json"})
-    return Outcome(**described, status="published", warnings=warnings, seconds=result.seconds, files=shown)
+    return Outcome(**described, status="published", warnings=warnings, seconds=result.seconds, files=_published(p))
 
 
 def batch_lock(output: Path) -> contextlib.AbstractContextManager[None]:
@@ -207,7 +194,7 @@ def run_batch(root: Path | None = None, options: RunOptions | None = None, *, fo
     options = with_project(options)
     output = (options.output or paths.output_dir()).resolve()
     options = replace(options, output=output)  # absolute: workers may run elsewhere
-    files = param_files(root)
+    files = discover.param_files(root)
     result = BatchResult()
     lifetime.remove_orphaned_temp_folders()  # a killed run's
     with batch_lock(output), lifetime.interrupt_once(), validate.memo():  # the files as the batch read them

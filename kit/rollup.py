@@ -69,6 +69,7 @@ Validate = Callable[[Path, tuple[str, ...]], Any]  # (unit file, chain of govern
 
 
 def agency_of(data: dict[str, Any]) -> dict[str, Any]:
+    """A file's ``agency`` mapping as read (empty when it is missing or not a mapping)."""
     agency = data.get("agency")
     return agency if isinstance(agency, dict) else {}
 

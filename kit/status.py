@@ -71,6 +71,8 @@ def judge(indicator: Indicator, value: float | None, base: int) -> str:
 
 @dataclass(frozen=True)
 class Cell:
+    """An indicator as the status page shows it: the share, its change from last year, good/bad/''."""
+
     text: str
     change: str = ""
     judged: str = ""

@@ -124,3 +124,13 @@ def docx_grids(document) -> list[list[list[Cell]]]:
             out.append(cells)
         grids.append(out)
     return grids
+
+
+def prepared(files, options) -> tuple[list, list]:
+    """What a batch would do with ``files``: the outcomes of those with nothing to run (refused,
+    invalid, unchanged), and the plans of the rest."""
+    from kit.api import Plan
+    from kit.batch import Outcome, prepare_each
+
+    each = prepare_each(files, options)
+    return ([o for o in each.values() if isinstance(o, Outcome)], [p for p in each.values() if isinstance(p, Plan)])

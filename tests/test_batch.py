@@ -18,7 +18,8 @@ from click.testing import CliRunner
 from kit import cli
 from kit.api import RunOptions
 from kit.audit import record
-from kit.batch import BatchLocked, batch_lock, run_batch
+from kit.batch import batch_lock, run_batch
+from kit.exceptions import OutputLocked
 from tests.helpers import ROOT
 
 pytestmark = pytest.mark.slow
@@ -125,7 +126,7 @@ def test_incremental_rules(project):
 
 def test_second_batch_is_refused_while_one_runs(project):
     out = project / "output"
-    with batch_lock(out), pytest.raises(BatchLocked) as info:
+    with batch_lock(out), pytest.raises(OutputLocked) as info:
         run_batch(workers=1)
     assert str(info.value) == (f"另一个 kit batch 正在写入同一输出目录（进程 {os.getpid()}，"
                                "锁文件 output/.kit-batch.lock）：请等它结束后再运行")

@@ -22,10 +22,11 @@ from hypothesis import strategies as st
 
 from kit import cli
 from kit.api import RunOptions
-from kit.batch import Outcome, prepare_all
+from kit.batch import Outcome
 from kit.check.validate import INTERNAL_ERROR, Validated, validate_file
 from kit.exceptions import ParamsError
 from tests.factories import balanced_2021
+from tests.helpers import prepared
 
 MAX_CPU_SECONDS = 2.0
 MAX_MEMORY = 200 * 1024 * 1024
@@ -137,7 +138,7 @@ def check_one(project: Path, content: bytes, monkeypatch) -> None:
         except ParamsError as exc:
             result = exc
         cli_result = CliRunner().invoke(cli.main, ["validate", str(f)])
-        refused, todo = prepare_all([f], RunOptions(output=project / "output"))
+        refused, todo = prepared([f], RunOptions(output=project / "output"))
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

@@ -15,13 +15,14 @@ from click.testing import CliRunner
 
 from kit import cli
 from kit.api import RunOptions, plan
-from kit.batch import prepare_all, run_batch
+from kit.batch import run_batch
 from kit.check import checks
 from kit.check.validate import validate_data, validate_file
 from kit.content import charts, render
 from kit.exceptions import ExportError, ParamsError
 from kit.read import params
 from kit.write.export import guard, to_html
+from tests.helpers import prepared
 
 FILE = "params/test-agency/2022.yaml"
 HEAD = "year: 2022\nagency:\n  id: test-agency\n  name: 测试局\n  kind: department\n"
@@ -300,7 +301,7 @@ def test_a_kit_defect_on_one_file_is_that_file_s_error(project, monkeypatch):
         "错误 params/crash/2020.yaml: 校验时发生内部错误（ZeroDivisionError: division by zero）：这是 kit 的缺陷，"
         "请把这个文件报告给维护者",
         "已校验 2 个文件：1 个错误，0 个警告"]
-    refused, todo = prepare_all([project / "params/crash/2020.yaml", project / "params/good/2020.yaml"], RunOptions())
+    refused, todo = prepared([project / "params/crash/2020.yaml", project / "params/good/2020.yaml"], RunOptions())
     assert [(o.params_file, o.status) for o in refused] == [("params/crash/2020.yaml", "invalid")]
     assert [p.validated.file for p in todo] == ["params/good/2020.yaml"]
 
@@ -316,7 +317,7 @@ def test_two_files_for_one_agency_year_are_one_error_naming_both(project):
     assert result.exit_code == 3
     assert result.output.splitlines() == [f"错误 {message}", "已校验 4 个文件：1 个错误，0 个警告"]
     files = sorted((project / "params").rglob("*.y*ml"))
-    refused, todo = prepare_all(files, RunOptions(output=project / "output"))
+    refused, todo = prepared(files, RunOptions(output=project / "output"))
     assert {(o.params_file, o.status, o.message) for o in refused} == {
         ("params/dup/2020.yaml", "invalid", message), ("params/dup/2020.yml", "invalid", message),
         ("params/other/dup/2020.yaml", "invalid", message)}
@@ -337,7 +338,7 @@ def test_a_linked_file_gets_the_same_answer_everywhere(project, tmp_path_factory
     # allowed within the project, read at the link's place: validate, run's plan and batch agree
     assert validate_file(inside).ok
     assert plan(inside).validated.file == "params/linked/2020.yaml"
-    refused, todo = prepare_all([inside], RunOptions(output=project / "output"))
+    refused, todo = prepared([inside], RunOptions(output=project / "output"))
     assert (refused, [p.validated.file for p in todo]) == ([], ["params/linked/2020.yaml"])
 
     # refused everywhere when it leads out of the project, with the reason
@@ -348,7 +349,7 @@ def test_a_linked_file_gets_the_same_answer_everywhere(project, tmp_path_factory
     assert str(info.value) == message
     result = CliRunner().invoke(cli.main, ["run", str(outside), "--output", str(project / "output")])
     assert (result.exit_code, result.output) == (2, message + "\n")
-    refused, todo = prepare_all([outside], RunOptions(output=project / "output"))
+    refused, todo = prepared([outside], RunOptions(output=project / "output"))
     assert ([(o.status, o.message) for o in refused], todo) == ([("invalid", message)], [])
     result = CliRunner().invoke(cli.main, ["validate", str(outside)])
     assert result.output.splitlines() == [f"错误 {message}", "已校验 1 个文件：1 个错误，0 个警告"]

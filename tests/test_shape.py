@@ -109,3 +109,19 @@ def test_tests_import_shared_helpers_from_the_helpers_module_not_conftest():
                  if re.search(r"^\s*from (tests\.)?conftest import|^\s*import (tests\.)?conftest",
                               p.read_text(encoding="utf-8"), re.M)]
     assert offenders == []
+
+
+def test_every_public_function_or_class_another_module_uses_has_a_docstring():
+    import ast
+
+    sources = {p: p.read_text(encoding="utf-8") for p in sorted((ROOT / "kit").rglob("*.py"))}
+    missing = []
+    for path, text in sources.items():
+        for node in ast.parse(text).body:
+            if (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                    and not node.name.startswith("_") and not ast.get_docstring(node)):
+                used = re.compile(rf"\b{path.stem}\.{node.name}\b|^from [\w.]+ import [^\n]*\b{node.name}\b"
+                                  rf"|^\s+{node.name},?\s*\)?$", re.M)
+                if any(used.search(other) for p, other in sources.items() if p != path):
+                    missing.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
+    assert missing == []

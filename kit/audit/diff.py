@@ -32,6 +32,9 @@ class PartSimilarity:
 
 @dataclass
 class Difference:
+    """What ``kit diff`` prints: figures that changed by label, figures only one side has, each part's
+    text similarity."""
+
     a: str
     b: str
     figures: list[tuple[str, str, str]] = field(default_factory=list)  # label, value in A, value in B

@@ -84,6 +84,7 @@ def _frame_rows(spec: formats.FormatSpec, name: str) -> list[str]:
 
 
 def table3_target(name: str, column: str = tables.TOTAL) -> Target:
+    """A 表三 figure a text can state: row group ``name`` in ``column`` (总计, 自然人, or the organisations summed)."""
     def read(params: ReportParams) -> int:
         frame = tables.table3_frame(params, spec_of(params))
         columns = [k for k, _ in formats.TABLE3_COLUMNS[1:]] if column == ORGANISATIONS else [column]
@@ -96,6 +97,7 @@ def table3_target(name: str, column: str = tables.TOTAL) -> Target:
 
 
 def table4_target(group: str, result: str = tables.TOTAL) -> Target:
+    """A 表四 figure: the cases of ``group`` (复议, 诉讼 …) with ``result`` (维持, 纠正 … or 总计)."""
     groups, printed = T4_GROUPS[group]
 
     def read(params: ReportParams) -> int:
@@ -106,6 +108,7 @@ def table4_target(group: str, result: str = tables.TOTAL) -> Target:
 
 
 def table2_target(params: ReportParams, row: str, column: str, units: frozenset[str]) -> Target | None:
+    """A 表二 cell, counted in ``units``; None when this format has no such cell."""
     loc = ("table2", row, column)
     try:
         getattr(getattr(params.table2, row), column)
@@ -116,6 +119,7 @@ def table2_target(params: ReportParams, row: str, column: str, units: frozenset[
 
 
 def proactive_target() -> Target:
+    """The 主动公开 total (None when the file gives neither a total nor categories)."""
     def read(params: ReportParams) -> int | None:
         proactive = params.overview.proactive
         if proactive.total is None and not proactive.categories:
@@ -126,6 +130,7 @@ def proactive_target() -> Target:
 
 
 def category_target(index: int, name: str) -> Target:
+    """The count of the ``index``-th 主动公开 category, named ``name``."""
     return Target(f"overview.proactive.categories.{index}.count", f"主动公开类别“{name}”的条数",
                   lambda p: p.overview.proactive.categories[index].count, frozenset("条"))
 
@@ -135,4 +140,5 @@ def _processing_fee(params: ReportParams) -> Value | None:
 
 
 def processing_fee_target() -> Target:
+    """The 信息处理费 in 元 (the 2021 format's field)."""
     return Target("processing_fee", "本年收取的信息处理费（元）", _processing_fee, MONEY_UNITS, unit="元")
