@@ -20,8 +20,8 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import NotRequired, TypedDict
 
-from kit import paths, rollup, status
-from kit.api import Plan, RunOptions, execute_plan, plan, refuse_approved, with_project
+from kit import batchcache, paths, rollup, status
+from kit.api import Plan, RunOptions, execute_plan, plan, project_of, refuse_approved, with_project
 from kit.audit import approvals, record
 from kit.check import validate
 from kit.content import narrative, render
@@ -208,8 +208,19 @@ def run_batch(root: Path | None = None, options: RunOptions | None = None, *, fo
             if on_outcome is not None:
                 on_outcome(outcome)
 
+        seen = None if force else batchcache.load(output)
+        now = batchcache.Seen(batchcache.tree_hash(files), batchcache.env_hash(project_of(options)),
+                              batchcache.today())
+        known = seen if seen is not None and (seen.tree, seen.env) == (now.tree, now.env) else None
         try:
-            for f, prepared in prepare_each(files, options, force).items():
+            rest = []
+            for f in files:  # nothing changed since the last batch: its decisions stand, without validating
+                run = batchcache.unchanged_record(f, output, known) if known is not None else None
+                if run is None:
+                    rest.append(f)
+                else:
+                    done(f, _unchanged(f, run, output))
+            for f, prepared in prepare_each(rest, options, force).items():
                 if isinstance(prepared, Outcome):
                     done(f, prepared)
                 else:
@@ -225,9 +236,33 @@ def run_batch(root: Path | None = None, options: RunOptions | None = None, *, fo
             lifetime.remove_orphaned_temp_folders()  # the stopped workers'
         result.outcomes = sorted((with_approval(output, o) for _, o in finished),
                                  key=lambda o: (o.agency, o.year, o.params_file))
-        pages = [] if result.interrupted else write_status_pages(files, output)
-        result.index, result.index_error = write_index(output, result.outcomes, pages)
+        if not result.interrupted:
+            now.status_pages = _status_pages(files, output, result.outcomes, now, known)
+            now.reports = {paths.recorded_name(f): run.inputs_key for f, o in finished
+                           if o.status in {"published", "unchanged"}
+                           and (run := record.read(output / o.agency / o.year)) is not None}
+            batchcache.save(output, now)
+        result.index, result.index_error = write_index(output, result.outcomes, now.status_pages)
     return result
+
+
+def _unchanged(path: Path, run: record.Record, output: Path) -> Outcome:
+    """The outcome of a report the last batch's state shows unchanged, told from its record."""
+    dest = output / run.agency / str(run.year)
+    return Outcome(params_file=paths.relative_to_root(path), status="unchanged", agency=run.agency,
+                   year=str(run.year), title=run.title, warnings=tuple(run.validation.warnings),
+                   files=tuple(paths.relative_to_root(dest / n) for n in run.files if n != record.NOTEBOOK_NAME))
+
+
+def _status_pages(files: list[Path], output: Path, outcomes: list[Outcome], now: batchcache.Seen,
+                  known: batchcache.Seen | None) -> list[str]:
+    """The status pages: the last batch's when nothing they show can have changed (the same tree, kit,
+    day, reports and sign-offs), else written anew."""
+    now.approvals = batchcache.approvals_hash(output, [(o.agency, int(o.year)) for o in outcomes
+                                                       if o.status in {"published", "unchanged"}])
+    same = (known is not None and not any(o.status == "published" for o in outcomes) and known.day == now.day
+            and known.approvals == now.approvals and all((output / p).is_file() for p in known.status_pages))
+    return list(known.status_pages) if same and known is not None else write_status_pages(files, output)
 
 
 def with_approval(output: Path, outcome: Outcome) -> Outcome:

@@ -16,6 +16,7 @@ import copy
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -86,8 +87,20 @@ def rollup_settings(data: dict[str, Any]) -> Rollup | None:
 
 
 def _parent_of(path: Path) -> str | None:
+    """The parent a unit's file names (None: none, or the file can't be read; its own validation says why)."""
     try:
-        parent = agency_of(base.read(path, str(path)).data).get("parent")
+        stat = path.stat()
+    except OSError:
+        return None
+    return _parent_in(str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino)
+
+
+@lru_cache(maxsize=8192)
+def _parent_in(path: str, mtime_ns: int, size: int, inode: int) -> str | None:
+    """``_parent_of`` for one version of a file (its identity in the arguments: a changed file is read again):
+    every government scans its siblings' files, each is parsed once."""
+    try:
+        parent = agency_of(base.read(Path(path), path).data).get("parent")
     except KitError:
         return None
     return parent if isinstance(parent, str) else None
