@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from kit import cli
 from kit.content.report import load_report
-from kit.exceptions import ParamsError, WriteError
+from kit.exceptions import ParamsError, PathError, WriteError
 from kit.read import params, workbook
 from kit.read.imports import import_source
 from kit.read.new import NewFileError
@@ -55,6 +55,19 @@ def test_an_agency_other_than_the_workbooks_is_refused_naming_both(project):
     assert not list((project / "params").iterdir())
     same = import_source(book, agency="test-agency")  # the workbook's own id: as without --agency
     assert same.target == project / "params" / "test-agency" / "2022.yaml"
+
+
+def test_a_workbook_without_its_id_needs_agency_which_must_name_a_folder(project):
+    data = balanced_2021()
+    data["agency"]["id"] = ""
+    book = workbook.write(data, project / "book.xlsx")
+    with pytest.raises(ParamsError) as err:
+        import_source(book)
+    assert err.value.message == "请用 --agency 给出单位标识（输出目录名，如 pingtan）：基本信息!B4 是空的"
+    with pytest.raises(PathError, match="单位标识 'Test Agency' 不能用作输出目录名"):
+        import_source(book, agency="Test Agency")
+    assert not list((project / "params").iterdir())
+    assert import_source(book, agency="test-agency").target == project / "params" / "test-agency" / "2022.yaml"
 
 
 def test_year_on_a_workbook_is_checked_like_on_a_page(project):

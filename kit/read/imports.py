@@ -59,14 +59,14 @@ def import_source(source: Path | str, *, agency: str | None = None, year: int | 
         readable = "、".join(s for s in base.suffixes() if s not in reader.suffixes)
         raise ParamsError(name, f"这已是参数文件：kit import 读取的是工作簿或已发布的报告（{readable}）；"
                                 "参数文件请直接用 kit validate 校验")
+    if agency is not None:
+        paths.report_dir(agency, 0)  # the same check of the agency id as for outputs
     loaded = base.read(source, name)
     data = loaded.data
     source_year = data.get("year")
     if year is not None and isinstance(source_year, int) and source_year != year:
         raise ParamsError(name, f"这是{source_year}年度的报告，不是要导入的{year}年度（--year {year}）")
     agency_id = _agency_id(loaded, agency)
-    if agency is not None:
-        paths.report_dir(agency, 0)  # the same check of the agency id as for outputs
     home = _home(agency_id, source_year, params_dir)
     target = None if output == "-" else Path(output) if output else home
     beside = target or home
@@ -95,7 +95,7 @@ def _agency_id(loaded: base.Loaded, agency: str | None) -> str:
                                            + f"，不是 --agency 给出的 {agency}：请改正其中之一，或不加 --agency")
         return str(own)
     if not agency:
-        why = "已发布的报告里没有它" if "id" not in held else f"{loaded.where(('agency', 'id')) or '单位标识'}是空的"
+        why = "已发布的报告里没有它" if "id" not in held else f"{loaded.where(('agency', 'id')) or '单位标识'} 是空的"
         raise ParamsError(loaded.file, NO_AGENCY.format(why))
     loaded.data["agency"] = {**held, "id": agency}
     return agency
