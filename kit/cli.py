@@ -188,7 +188,7 @@ def new(agency: str, year: int, force: bool, xlsx: bool) -> None:
 @main.command(name="import")
 @click.argument("source", type=cli_zh.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("out", required=False, type=click.Choice(["-"]), metavar="[-]")
-@click.option("--agency", help="单位标识（输出目录名，如 pingtan）：已发布的报告里没有它")
+@click.option("--agency", help="单位标识（输出目录名，如 pingtan）：已发布的报告须给出；工作簿已有，给出时须相同")
 @click.option("--year", type=int, help="应是哪一年度的报告；年度不符时拒绝")
 @click.option("-o", "--output", help="写到这个文件；“-”只打印到屏幕（默认 params/<单位>/<年度>.yaml）")
 @click.option("--force", is_flag=True, help="覆盖已存在的文件")
@@ -196,50 +196,26 @@ def import_cmd(source: Path, out: str | None, agency: str | None, year: int | No
                force: bool) -> None:
     """把 SOURCE 导入为参数文件 params/<单位>/<年度>.yaml 并校验（按文件类型选择读取方式）：kit new --xlsx
     生成的工作簿（.xlsx），或已发布的报告（网页 .html/.htm、Word .docx）；写 - 则只打印到屏幕。
-    问题指明原文件中的位置（如 表三!D12）；有错误时退出码为 3。"""
-    output = "-" if out == "-" else output
-    if source.suffix.lower() in {".html", ".htm", ".docx"}:
-        _import_published(source, agency, year, output, force)
-    else:
-        _import_workbook(source, output == "-", force)
+    问题指明原文件中的位置（如 表三!D12）；数据不合参数格式时不写入；有错误时退出码为 3。"""
+    from kit.read.imports import import_source
 
-
-def _import_published(source: Path, agency: str | None, year: int | None, output: str | None, force: bool) -> None:
-    from kit.read.readback import import_report
-
+    printing = out == "-" or output == "-"
     try:
-        result = import_report(source, agency=agency, year=year, output=output, force=force)
+        result = import_source(source, agency=agency, year=year, output="-" if printing else output, force=force)
     except KitError as exc:
         _fail(exc)
-    if result.target is None:
+    if printing and result.readable:
         click.echo(result.text, nl=False)
-    else:
-        click.echo(f"已导入 {_show(source)} → {_show(result.target)}", err=output == "-")
     for p in result.unread + result.validated.problems:
         click.echo(_located(str(p), p.file), err=True)
-    errors = len(result.validated.errors)
-    click.echo(f"未能读取 {len(result.unread)} 项（已留空，见文件开头）；校验：{errors} 个错误，"
-               f"{len(result.validated.warnings)} 个警告", err=result.target is None)
-    if errors:
-        sys.exit(ValidationFailed.exit_code)
-
-
-def _import_workbook(source: Path, to_screen: bool, force: bool) -> None:
-    from kit.read.new import import_params
-
-    try:
-        result = import_params(source, write=not to_screen, force=force)
-    except KitError as exc:
-        _fail(exc)
-    if to_screen and result.readable:
-        click.echo(result.text, nl=False)
-    for p in result.validated.problems:
-        click.echo(_located(str(p), p.file), err=to_screen or p.severity == "error")
     if result.target is not None:
-        click.echo(f"已写入 {_show(result.target)}", err=to_screen)
+        click.echo(f"已导入 {_show(source)} → {_show(result.target)}")
     elif not result.readable:
         click.echo("未写入参数文件：请在原文件中改正上面的错误后重新导入", err=True)
-    if result.validated.errors:
+    errors, unread = len(result.validated.errors), len(result.unread)
+    click.echo((f"未能读取 {unread} 项（已留空，见文件开头）；" if unread else "")
+               + f"校验：{errors} 个错误，{len(result.validated.warnings)} 个警告", err=printing)
+    if errors:
         sys.exit(ValidationFailed.exit_code)
 
 

@@ -15,8 +15,8 @@ from kit.content import narrative, tables
 from kit.content.report import load_report
 from kit.exceptions import ParamsError
 from kit.read import base, page, published, worddoc
-from kit.read.new import new_params
-from kit.read.readback import import_report
+from kit.read.imports import import_source
+from kit.read.new import NewFileError, new_params
 from kit.spec import formats
 from kit.write import word
 from tests.helpers import ROOT, SHARED
@@ -26,7 +26,7 @@ PARAMS = sorted((ROOT / "params").glob("*/*.yaml"))
 PROACTIVE_UNREAD = ("overview.proactive.total", "正文里的条数未必是全年主动公开信息的总条数，请核对后填写")
 
 
-def unread(imported: published.Imported) -> list[tuple[str, str]]:
+def unread(imported: base.Loaded) -> list[tuple[str, str]]:
     return [(p.path, p.message.removeprefix("未能确定地读取，已留空：")) for p in imported.unread]
 
 
@@ -169,19 +169,19 @@ def test_a_page_that_is_not_a_report_is_refused():
 def test_the_wrong_year_and_a_missing_agency_are_refused(tmp_path):
     source = EXAMPLES / "pingtan_2022.page.html"
     with pytest.raises(ParamsError) as err:
-        import_report(source, agency="pingtan", year=2021, params_dir=tmp_path)
+        import_source(source, agency="pingtan", year=2021, params_dir=tmp_path)
     assert err.value.message == "这是2022年度的报告，不是要导入的2021年度（--year 2021）"
     with pytest.raises(ParamsError) as err:
-        import_report(source, params_dir=tmp_path)
+        import_source(source, params_dir=tmp_path)
     assert err.value.message == "请用 --agency 给出单位标识（输出目录名，如 pingtan）：已发布的报告里没有它"
     assert not list(tmp_path.iterdir())
 
 
 def test_import_writes_a_valid_file_and_the_published_mistakes_show(tmp_path):
-    result = import_report(EXAMPLES / "pingtan_2022.page.html", agency="pingtan", params_dir=tmp_path)
+    result = import_source(EXAMPLES / "pingtan_2022.page.html", agency="pingtan", params_dir=tmp_path)
     assert result.target == tmp_path / "pingtan" / "2022.yaml"
     text = result.target.read_text(encoding="utf-8")
-    assert text.splitlines()[1:3] == [
+    assert text.splitlines()[3:5] == [
         "# 以下字段未能确定地读取，已留空，请对照原报告填写：",
         "#   overview.proactive.total"
         "（一、总体情况 › 主动公开 › 主动公开信息总条数（列出类别时可不填，由各类别相加））："
@@ -189,14 +189,14 @@ def test_import_writes_a_valid_file_and_the_published_mistakes_show(tmp_path):
     # the page's text says 收到75件 where its table has 74: an error, as for a typed file
     assert [(p.rule, p.path, p.expected, p.actual) for p in result.validated.errors] == [
         ("N1", "overview.subsections.1.text", "74", "75"), ("N1", "overview.subsections.1.text", "71", "72")]
-    with pytest.raises(ParamsError, match="已存在；如需覆盖请加 --force"):
-        import_report(EXAMPLES / "pingtan_2022.page.html", agency="pingtan", params_dir=tmp_path)
+    with pytest.raises(NewFileError, match="已存在；如需覆盖请加 --force"):
+        import_source(EXAMPLES / "pingtan_2022.page.html", agency="pingtan", params_dir=tmp_path)
 
 
 def test_last_years_page_imported_once_starts_this_years_file(tmp_path):
     """The intended use: import 2021 from its page; `kit new` 2022 carries 结转 (X1) from it, and the
     2022 file, imported too, is checked against it and compared with it."""
-    last = import_report(EXAMPLES / "pingtan_2021.page.html", agency="pingtan", params_dir=tmp_path)
+    last = import_source(EXAMPLES / "pingtan_2021.page.html", agency="pingtan", params_dir=tmp_path)
     assert last.validated.ok and [p.rule for p in last.validated.warnings] == ["M1", "P2"]
     new = new_params("pingtan", 2022, params_dir=tmp_path)
     text = new.read_text(encoding="utf-8")
@@ -204,7 +204,7 @@ def test_last_years_page_imported_once_starts_this_years_file(tmp_path):
     assert "    natural: 1  # 自然人" in carry_in and "    commercial: 0  # 商业企业" in carry_in
     assert "  name: \"平潭综合实验区\"" in text and "  office: \"平潭综合实验区政府信息公开工作领导小组办公室\"" in text
     new.unlink()
-    this = import_report(EXAMPLES / "pingtan_2022.page.html", agency="pingtan", params_dir=tmp_path)
+    this = import_source(EXAMPLES / "pingtan_2022.page.html", agency="pingtan", params_dir=tmp_path)
     assert this.validated.previous is not None and this.validated.previous.ok
     assert not [p for p in this.validated.problems if p.rule in {"X0", "X1", "X2"}]
     model, last = this.validated.model, this.validated.previous.model
@@ -218,7 +218,8 @@ def test_the_import_command(tmp_path, monkeypatch):
     runner = CliRunner()
     out = runner.invoke(main, ["import", str(EXAMPLES / "pingtan_2021.page.html"), "--agency", "pingtan", "-o", "-"])
     assert out.exit_code == 0, out.output
-    assert out.stdout.splitlines()[3:6] == ["year: 2021", "agency:", "  id: pingtan"]
+    assert out.stdout.splitlines()[5:8] == ["year: 2021  # 报告年度", "agency:  # 单位",
+                                            "  id: pingtan  # 单位标识（输出目录名）"]
     assert out.stderr.splitlines()[-1] == "未能读取 1 项（已留空，见文件开头）；校验：0 个错误，2 个警告"
     wrong = runner.invoke(main, ["import", str(EXAMPLES / "pingtan_2021.page.html"), "--agency", "pingtan",
                                  "--year", "2022", "-o", "-"])
@@ -237,8 +238,10 @@ def test_a_word_file_through_the_command_and_a_broken_one_refused(tmp_path, monk
     args = ["import", "report.docx", "--agency", "ninghai-commerce", "--year", "2020", "-o", "-"]
     out = CliRunner().invoke(main, args)
     assert out.exit_code == 0, out.output
-    assert out.stdout.splitlines()[0] == ("# 宁海县商务局2020年政府信息公开工作年度报告（2019 版格式），"
-                                          "由 kit import 读自已发布的报告 report.docx")
+    assert out.stdout.splitlines()[:2] == [
+        "# 2020年政府信息公开工作年度报告参数文件（2019 版格式，国办公开办函〔2019〕60号）",
+        "# 由 report.docx 导入（kit import）。"]
+    assert "  name: 宁海县商务局  # 单位名称" in out.stdout.splitlines()
     (tmp_path / "broken.docx").write_bytes(b"not a zip")
     broken = CliRunner().invoke(main, ["import", "broken.docx", "--agency", "x", "-o", "-"])
     assert broken.exit_code == 2

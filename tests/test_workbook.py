@@ -21,7 +21,8 @@ from kit import cli
 from kit.check.validate import validate_file
 from kit.exceptions import ParamsError
 from kit.read import base, new, params, workbook
-from kit.read.new import import_params, new_workbook
+from kit.read.imports import import_source
+from kit.read.new import new_workbook
 from kit.spec import formats
 from kit.spec.model import schema_for
 from tests.factories import balanced_2021
@@ -199,7 +200,8 @@ def test_cli_new_xlsx_then_import_writes_the_parameter_file(project):
     workbook.write(data, project / "test-agency-2022.xlsx")
     result = runner.invoke(cli.main, ["import", "test-agency-2022.xlsx"])
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[-1] == "已写入 params/test-agency/2022.yaml"
+    assert result.output.splitlines()[-2:] == ["已导入 test-agency-2022.xlsx → params/test-agency/2022.yaml",
+                                               "校验：0 个错误，0 个警告"]
     written = project / "params" / "test-agency" / "2022.yaml"
     assert validate_file(written).ok
     assert model(params.read(written).data) == model(data)
@@ -230,7 +232,7 @@ def edited(tmp_path: Path, change) -> Path:
 
 
 def problems_of(path: Path) -> list[str]:
-    return [str(p) for p in import_params(path, write=False).validated.errors]
+    return [str(p) for p in import_source(path, output="-", params_dir=path.parent).validated.errors]
 
 
 def test_a_typed_letter_names_its_cell(tmp_path, monkeypatch):
@@ -253,7 +255,8 @@ def test_a_typed_letter_refuses_the_import_without_writing(project):
     edited(project, lambda wb: wb["表二"].__setitem__("B14", "12.5万"))
     result = CliRunner().invoke(cli.main, ["import", "book.xlsx"])
     assert result.exit_code == 3
-    assert result.output.splitlines()[-1] == "未写入参数文件：请在原文件中改正上面的错误后重新导入"
+    assert result.output.splitlines()[-2:] == ["未写入参数文件：请在原文件中改正上面的错误后重新导入",
+                                               "校验：1 个错误，0 个警告"]
     assert "book.xlsx:表二!B14: 错误[schema] table2.fees.amount" in result.output
     assert not (project / "params" / "test-agency").exists()
 

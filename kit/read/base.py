@@ -14,20 +14,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from kit.exceptions import ParamsError, UnknownName
+from kit.exceptions import ParamsError, Problem, UnknownName
 from kit.registry import Registry
 
 Place = int | str  # a line number (text files) or a cell address such as "表三!D12"
+UNREAD = "未能确定地读取，已留空："  # how an unread field's message starts (rule I1)
 
 
 @dataclass
 class Loaded:
-    """A parameter source read into plain data: the data and the place of each field path."""
+    """A parameter source read into plain data: the data and the place of each field path; what the
+    source holds but could not be read with certainty is left out of the data and listed in ``unread``
+    (a published report's cell that is not a figure; never for a typed source)."""
 
     file: str
     data: dict[str, Any]
     lines: dict[tuple, Place] = field(default_factory=dict)
     text: str = ""
+    unread: list[Problem] = field(default_factory=list)
 
     def line_of(self, loc: tuple) -> Place | None:
         """The place of the deepest field of ``loc`` that the source has."""

@@ -8,7 +8,7 @@ year's 二、上年结转 is set from last year's 四、结转下年度继续办
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,9 +19,9 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from kit import paths
-from kit.check.validate import Validated, previous_file, validate_data, validate_file
+from kit.check.validate import Validated, previous_file, validate_file
 from kit.content import tables
-from kit.exceptions import KitError
+from kit.exceptions import KitError, Problem
 from kit.read import base, params
 from kit.spec import formats
 from kit.spec.model import field_at, schema_for, spec_of
@@ -29,6 +29,9 @@ from kit.spec.schema_doc import walk
 
 
 class NewFileError(KitError):
+    """A parameter file or workbook not written: it exists (``--force`` overwrites it), or its text
+    would not read back as the data (a kit defect)."""
+
     exit_code = 2
 
 
@@ -115,10 +118,11 @@ def template(agency_id: str, year: int, previous: Validated | None = None) -> st
     return "\n".join(lines) + "\n"
 
 
-def _previous(folder: Path, year: int) -> Validated | None:
-    """Last year's file of the agency in ``folder``, validated on its own; None when there is none."""
-    last_year = previous_file(folder / f"{year}.yaml")
-    return validate_file(last_year, with_previous=False) if last_year is not None else None
+def last_year(target: Path) -> Validated | None:
+    """Last year's file beside ``target`` (``<year-1>.yaml`` beside ``<year>.yaml``), validated on its
+    own; None when there is none."""
+    found = previous_file(target)
+    return validate_file(found, with_previous=False) if found is not None else None
 
 
 def new_params(agency_id: str, year: int, params_dir: Path | None = None, force: bool = False) -> Path:
@@ -128,7 +132,7 @@ def new_params(agency_id: str, year: int, params_dir: Path | None = None, force:
     target = folder / f"{year}.yaml"
     if target.exists() and not force:
         raise NewFileError(f"{paths.relative_to_root(target)} 已存在；如需覆盖请加 --force")
-    previous = _previous(folder, year)
+    previous = last_year(target)
     folder.mkdir(parents=True, exist_ok=True)
     target.write_text(template(agency_id, year, previous), encoding="utf-8")
     return target
@@ -143,7 +147,7 @@ def new_workbook(agency_id: str, year: int, target: Path, params_dir: Path | Non
     paths.report_dir(agency_id, year)
     if target.exists() and not force:
         raise NewFileError(f"{paths.shown(target)} 已存在；如需覆盖请加 --force")
-    previous = _previous((params_dir or paths.params_dir()) / agency_id, year)
+    previous = last_year((params_dir or paths.params_dir()) / agency_id / f"{year}.yaml")
     return workbook.write(nested(carried(agency_id, year, previous)), target)
 
 
@@ -220,63 +224,19 @@ def _fields(model: type[BaseModel], data: dict[str, Any], depth: int, comments: 
     return lines
 
 
-def render(data: dict[str, Any], source: str = "") -> str:
+def render(data: dict[str, Any], source: str = "", unread: Sequence[Problem] = ()) -> str:
     """Plain parameter data as the text of a parameter file, written as analysts write one: fields in
     the schema's order with their Chinese labels, only the cells that are not 0 (the workbook and the
-    report show the zeros; a file listing 150 zeros hides the figures an analyst reads it for)."""
+    report show the zeros; a file listing 150 zeros hides the figures an analyst reads it for).
+    ``unread``: the fields the source could not give with certainty, listed at the top to fill in."""
     version = data.get("format")
     spec = formats.get(str(version)) if version else formats.for_year(int(data["year"]))
     lines = [
         f"# {data.get('year')}年政府信息公开工作年度报告参数文件（{spec.version} 版格式，{spec.document}）",
         *([f"# 由 {source} 导入（kit import）。"] if source else []),
         "# 每个字段后的注释是它在报告中的中文标签。为 0 的格子没有写出；总计由工具计算。",
+        *(["# 以下字段未能确定地读取，已留空，请对照原报告填写："] if unread else []),
+        *(f"#   {p.path}（{p.label}）：{p.message.removeprefix(base.UNREAD)}" for p in unread),
         *_fields(schema_for(spec.version), data, 0, True),
     ]
     return "\n".join(lines) + "\n"
-
-
-@dataclass
-class Imported:
-    """A source read into a parameter file: its text, its validation (places are the source's: a
-    workbook's cells), and where it was written (None: printed, or not written for its errors)."""
-
-    source: str
-    text: str
-    validated: Validated
-    target: Path | None = None
-
-    @property
-    def readable(self) -> bool:
-        """Whether the data fits the schema, so that a parameter file can hold it (rule errors may remain)."""
-        return not any(p.rule == "schema" and p.severity == "error" for p in self.validated.problems)
-
-
-def import_params(source: Path, params_dir: Path | None = None, *, write: bool = True,
-                  force: bool = False) -> Imported:
-    """Read ``source`` with the reader for its type, validate it (last year's file beside the target
-    for X1/X2) and, unless ``write`` is false or the data does not fit the schema, write
-    ``params/<agency>/<year>.yaml``; refuse to overwrite unless ``force``."""
-    name = paths.relative_to_root(Path(source))
-    loaded = base.read(source, name)
-    agency, year = loaded.data.get("agency"), loaded.data.get("year")
-    agency_id = agency.get("id") if isinstance(agency, dict) else None
-    folder = (params_dir or paths.params_dir()) / str(agency_id)
-    previous = _previous(folder, year) if isinstance(year, int) and folder.is_dir() else None
-    validated = validate_data(loaded.data, name, loaded=loaded, previous=previous)
-    result = Imported(name, render(loaded.data, name), validated)
-    if validated.model is not None and validated.spec is not None:  # the text must read back as the same data
-        schema = schema_for(validated.spec.version)
-        same = [schema.model_validate(d).model_dump(warnings=False)
-                for d in (params.parse(result.text, name).data, loaded.data)]
-        if same[0] != same[1]:
-            raise NewFileError(f"{name}：写出的参数文件读回后与原数据不同：这是 kit 的缺陷，请报告给维护者")
-    if not write or not result.readable or not isinstance(year, int):
-        return result
-    target = folder / f"{year}.yaml"
-    paths.report_dir(str(agency_id), year)  # the same check of the agency id as for outputs
-    if target.exists() and not force:
-        raise NewFileError(f"{paths.relative_to_root(target)} 已存在；如需覆盖请加 --force")
-    folder.mkdir(parents=True, exist_ok=True)
-    target.write_text(result.text, encoding="utf-8")
-    result.target = target
-    return result

@@ -16,6 +16,7 @@ from lxml import etree
 
 from kit.exceptions import ParamsError
 from kit.read import published
+from kit.read.base import Loaded
 from kit.read.params import read_bytes
 
 BLOCKS = frozenset({"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "td", "th", "section", "article"})
@@ -104,7 +105,7 @@ class PageReader:
     name: str = "page"
     suffixes: tuple[str, ...] = (".html", ".htm")
 
-    def read(self, path: Path, name: str) -> published.Imported:
+    def read(self, path: Path, name: str) -> Loaded:
         data = read_bytes(path, name)
         try:
             doc = document(data)

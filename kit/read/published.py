@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from kit.exceptions import ParamsError, Problem
-from kit.read.base import Loaded, Place
+from kit.read.base import UNREAD, Loaded, Place
 from kit.spec import formats
 from kit.spec.formats import FormatSpec
 from kit.spec.model import label_for, schema_for
@@ -48,14 +47,6 @@ def clean(text: str) -> str:
     return re.sub(r"(?<=[^\x00-\x7f]) (?=[^\x00-\x7f])", "", text)
 
 
-@dataclass
-class Imported(Loaded):
-    """A published report read into plain data, with what could not be read (field, why)."""
-
-    unread: list[Problem] = field(default_factory=list)
-    year: int | None = None
-
-
 class _Reading:
     """The state of one document being read: the data so far, the places, the unread fields."""
 
@@ -76,7 +67,7 @@ class _Reading:
 
     def miss(self, loc: tuple[str, ...], why: str, place: str | None = None) -> None:
         self.unread.append(Problem("I1", "warning", self.file, ".".join(loc), label_for(self.model, loc),
-                                   f"未能确定地读取，已留空：{why}", line=place))
+                                   f"{UNREAD}{why}", line=place))
 
 
 def _number(text: str, kind: str) -> int | Decimal | None:
@@ -365,7 +356,7 @@ def _fee(reading: _Reading, paragraphs: list[str]) -> None:
     reading.put(("other",), "\n\n".join(kept), "六、其他需要报告的事项")
 
 
-def from_document(doc: Document, file: str) -> Imported:
+def from_document(doc: Document, file: str) -> Loaded:
     """A published report's paragraphs and tables → the parameter file's plain data."""
     paragraphs = [clean(p) for p in doc if isinstance(p, str) and clean(p)]
     tables = [[[c for c in row] for row in t] for t in doc if not isinstance(t, str)]
@@ -406,6 +397,6 @@ def from_document(doc: Document, file: str) -> Imported:
             reading.put((k,), "\n\n".join(texts[k]), dict(formats.SECTION_TITLES)[k])
     if spec.version == "2021":
         _fee(reading, texts.get("other", []))
-    return Imported(file=file, data=reading.data, lines=reading.lines, unread=reading.unread, year=year)
+    return Loaded(file=file, data=reading.data, lines=reading.lines, unread=reading.unread)
 
 

@@ -13,6 +13,7 @@ from docx.text.paragraph import Paragraph
 
 from kit.exceptions import ParamsError
 from kit.read import published
+from kit.read.base import Loaded
 from kit.read.params import read_bytes
 
 
@@ -36,7 +37,7 @@ class WordReader:
     name: str = "word"
     suffixes: tuple[str, ...] = (".docx",)
 
-    def read(self, path: Path, name: str) -> published.Imported:
+    def read(self, path: Path, name: str) -> Loaded:
         data = read_bytes(path, name)
         try:
             doc = document(data)
