@@ -26,6 +26,7 @@ from kit import paths
 from kit.content import tables
 from kit.exceptions import KitError, Problem
 from kit.read import base
+from kit.spec import formats
 from kit.spec.model import Rollup, _unwrap, schema_for
 
 TABLES = ("table2", "table3", "table4")
@@ -88,22 +89,28 @@ def rollup_settings(data: dict[str, Any]) -> Rollup | None:
 
 def _parent_of(path: Path) -> str | None:
     """The parent a unit's file names (None: none, or the file can't be read; its own validation says why)."""
+    agency = _agency_read(path)
+    parent = agency.get("parent") if agency is not None else None
+    return parent if isinstance(parent, str) else None
+
+
+def _agency_read(path: Path) -> dict[str, Any] | None:
+    """A file's ``agency`` mapping, or None when the file can't be read."""
     try:
         stat = path.stat()
     except OSError:
         return None
-    return _parent_in(str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    return _agency_in(str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino)
 
 
 @lru_cache(maxsize=8192)
-def _parent_in(path: str, mtime_ns: int, size: int, inode: int) -> str | None:
-    """``_parent_of`` for one version of a file (its identity in the arguments: a changed file is read again):
-    every government scans its siblings' files, each is parsed once."""
+def _agency_in(path: str, mtime_ns: int, size: int, inode: int) -> dict[str, Any] | None:
+    """``_agency_read`` for one version of a file (its identity in the arguments: a changed file is read
+    again): every government scans its siblings' files and every unit its parent's, each parsed once."""
     try:
-        parent = agency_of(base.read(Path(path), path).data).get("parent")
+        return agency_of(base.read(Path(path), path).data)
     except KitError:
         return None
-    return parent if isinstance(parent, str) else None
 
 
 def year_file(root: Path, agency: str, year: int) -> Path:
@@ -165,10 +172,10 @@ def parent_problems(path: Path, loaded: base.Loaded, file: str) -> list[Problem]
     target = year_file(path.parent.parent, parent, year)
     if not target.is_file():
         return [problem(f"上级政府 {parent} 没有 {year} 年度的参数文件", paths.relative_to_root(target), "不存在")]
-    try:
-        kind = agency_of(base.read(target, str(target)).data).get("kind")
-    except KitError:
+    parent_agency = _agency_read(target)
+    if parent_agency is None:
         return []  # the parent's own validation names its fault
+    kind = parent_agency.get("kind")
     if kind != "government":
         return [problem(f"上级单位 {parent} 不是政府（agency.kind 应为 government）", "government", str(kind))]
     return []
@@ -198,25 +205,26 @@ def sum_tables(model_cls: Any, dumps: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def counts(model: Params) -> dict[str, int]:
-    """The counts the annex and the status page show or divide, from a unit's tables."""
-    t3, t4 = tables.table3_frame(model, type(model).format_spec), tables.table4_frame(model)
-    total3, total4 = t3[tables.TOTAL], t4[tables.TOTAL]
-
-    def of(column: Any, rows: list[str]) -> int:
-        return int(sum(int(column[r]) for r in rows))
-
+    """The counts the annex and the status page show or divide, from a unit's tables (added up from
+    the model: a status page of 400 units builds no frames; tests hold them to the frames' totals)."""
+    spec = type(model).format_spec
+    t3 = {r.key: sum(getattr(tables.get_path(model.table3, r.path), k) for k in tables.COLUMN_KEYS)
+          for r in spec.table3 if not r.computed}
+    t4 = {key: getattr(model.table4, key) for key, _ in formats.TABLE4_GROUPS}
+    total4 = {key: sum(getattr(group, k) for k in tables.RESULT_KEYS) for key, group in t4.items()}
+    outcomes = [r.key for r in spec.table3_outcomes()]
     return {
-        "received": of(total3, ["new"]),
-        "carry_in": of(total3, ["carry_in"]),
-        "closed": of(total3, ["outcomes.total"]),
-        "carried": of(total3, ["carry_out"]),
-        "review": of(total4, ["review"]),
-        "litigation": of(total4, ["litigation_direct", "litigation_after_review"]),
+        "received": t3["new"],
+        "carry_in": t3["carry_in"],
+        "closed": sum(t3[k] for k in outcomes),
+        "carried": t3["carry_out"],
+        "review": total4["review"],
+        "litigation": total4["litigation_direct"] + total4["litigation_after_review"],
         "proactive": tables.proactive_total(model),
-        "disclosed": of(total3, ["outcomes.granted", "outcomes.partial"]),
-        "unavailable": of(total3, [k for k in t3.index if str(k).startswith("outcomes.unavailable.")]),
-        "corrected": of(t4["corrected"], list(t4.index)),
-        "cases": of(total4, list(t4.index)),
+        "disclosed": t3["outcomes.granted"] + t3["outcomes.partial"],
+        "unavailable": sum(t3[k] for k in outcomes if k.startswith("outcomes.unavailable.")),
+        "corrected": sum(group.corrected for group in t4.values()),
+        "cases": sum(total4.values()),
     }
 
 

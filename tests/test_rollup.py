@@ -254,3 +254,23 @@ def test_a_real_batch_publishes_the_county_reruns_it_with_one_unit_and_its_statu
         f"../../county-d00/{YEAR}/report.html", f"../../county-d00/{YEAR}/audit.html")
     assert f'href="../../county-d00/{YEAR}/audit.html"' in page and "已审核（张三 审核 " in page
     assert (output / "index.html").read_text(encoding="utf-8").count(f'href="county/{YEAR}/status.html"') == 1
+
+
+@pytest.mark.parametrize("params_file", sorted((Path(__file__).parents[1] / "params").glob("*/*.yaml")),
+                         ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_a_units_counts_are_the_totals_of_its_table_frames(params_file):
+    from kit.content import tables
+
+    model = validate_file(params_file).model
+    t3, t4 = tables.table3_frame(model, type(model).format_spec), tables.table4_frame(model)
+    found = rollup.counts(model)
+    assert found == {
+        "received": t3.loc["new", "total"], "carry_in": t3.loc["carry_in", "total"],
+        "closed": t3.loc["outcomes.total", "total"], "carried": t3.loc["carry_out", "total"],
+        "review": t4.loc["review", "total"],
+        "litigation": t4.loc["litigation_direct", "total"] + t4.loc["litigation_after_review", "total"],
+        "proactive": tables.proactive_total(model),
+        "disclosed": t3.loc["outcomes.granted", "total"] + t3.loc["outcomes.partial", "total"],
+        "unavailable": t3.loc[[k for k in t3.index if k.startswith("outcomes.unavailable.")], "total"].sum(),
+        "corrected": t4["corrected"].sum(), "cases": t4["total"].sum()}
+    assert all(type(v) is int for v in found.values())
