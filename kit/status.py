@@ -12,8 +12,8 @@ from datetime import date
 from pathlib import Path
 
 from kit import paths, rollup
-from kit.audit import approvals, record, view
-from kit.audit.record import HTML_NAME
+from kit.audit import approvals, record
+from kit.audit.record import AUDIT_NAME, HTML_NAME
 from kit.check.validate import Validated, validate_file
 from kit.content import render
 from kit.write import publish
@@ -152,7 +152,7 @@ def _row(unit: rollup.Unit, year: int, output: Path, today: date, government: st
     link = f"../../{unit.id}/{year}/"
     return Row(unit.id, unit.name or unit.id, status, STATUS_LABELS[status], detail, f"{due.month}月{due.day}日",
                state, state.startswith("已逾期"), figures, indicator_cells(counts, previous),
-               link + HTML_NAME if published else "", link + view.FILENAME if published else "",
+               link + HTML_NAME if published else "", link + AUDIT_NAME if published else "",
                approvals.approval_state(dest).label if published else "")
 
 

@@ -274,3 +274,28 @@ def test_a_units_counts_are_the_totals_of_its_table_frames(params_file):
         "unavailable": t3.loc[[k for k in t3.index if k.startswith("outcomes.unavailable.")], "total"].sum(),
         "corrected": t4["corrected"].sum(), "cases": t4["total"].sum()}
     assert all(type(v) is int for v in found.values())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kernel", ["fork", "stock"])
+def test_a_rolled_up_county_on_a_dask_cluster_is_the_county_of_the_process_pool(tmp_path, kernel):
+    from distributed import Client, LocalCluster
+
+    from kit import batch
+    from kit.api import RunOptions
+
+    params = tmp_path / "params"
+    factories.write_county(params, 2)
+    local = batch.run_batch(params, RunOptions(output=tmp_path / "local"), workers=2, kernel=kernel)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        remote = batch.run_batch(params, RunOptions(output=tmp_path / "dask"), kernel=kernel,
+                                 executor=client.get_executor(pure=False))
+    assert [(o.agency, o.status) for o in remote.outcomes] == [(o.agency, o.status) for o in local.outcomes] == [
+        ("county", "published"), ("county-d00", "published"), ("county-d01", "published")]
+    for agency in ("county", "county-d00", "county-d01"):
+        page = f"{agency}/{YEAR}/report.html"
+        assert (tmp_path / "dask" / page).read_bytes() == (tmp_path / "local" / page).read_bytes()
+    county = (tmp_path / "dask" / "county" / str(YEAR) / "report.html").read_text(encoding="utf-8")
+    assert "附表：各单位政府信息公开主要数据" in county and "（共2个）" in county
+    assert (tmp_path / "dask" / "county" / str(YEAR) / "status.html").is_file()

@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # the orchestrator's types; it imports this module
 SCHEMA_VERSION = 1
 NOTEBOOK_NAME = "report.ipynb"
 HTML_NAME = "report.html"
+AUDIT_NAME = "audit.html"  # the audit view (kit.audit.view), named here: the batch driver never imports nbconvert
 RECORD_NAME = "run.json"
 METADATA_KEY = "kit"
 PUBLISHED = "published"

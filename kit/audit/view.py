@@ -24,7 +24,7 @@ from nbconvert.filters.highlight import Highlight2HTML
 from pygments.formatters import HtmlFormatter
 
 from kit.audit import diff
-from kit.audit.record import Record
+from kit.audit.record import AUDIT_NAME, Record
 from kit.check import checks, partchecks
 from kit.content import tables
 from kit.content.report import Report, load_report
@@ -34,7 +34,7 @@ from kit.spec import formats
 from kit.spec.model import label_for
 
 TEMPLATE = "audit"
-FILENAME = "audit.html"
+FILENAME = AUDIT_NAME
 # Rule codes in the order they run (taken from the rules themselves), with what each checks.
 RULE_TITLES = {
     "schema": "字段、类型与取值范围（参数文件的结构）",

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import nbformat
 
+from kit.audit.record import AUDIT_NAME
 from kit.exceptions import UnknownWriterError
 from kit.project import Project
 from kit.registry import Registry
@@ -79,7 +80,7 @@ class AuditWriter:
     """audit.html: the executed notebook for a reviewer (:mod:`kit.audit.view`), beside every report."""
 
     name: str = "audit"
-    filename: str = "audit.html"
+    filename: str = AUDIT_NAME
 
     def write(self, executed: Executed, written: Mapping[str, bytes]) -> bytes:
         from kit.audit import view  # the audit module imports the content and checks, not the writers
