@@ -20,16 +20,16 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import NotRequired, TypedDict
 
-from kit import batchcache, paths, rollup, status
+from kit import batchcache, paths
 from kit.api import Plan, RunOptions, execute_plan, plan, project_of, refuse_approved, with_project
 from kit.audit import approvals, record
-from kit.check import validate
+from kit.check import rollup, validate
 from kit.content import narrative, render
 from kit.exceptions import ApprovedReport, KitError, ValidationFailed, WriteError
 from kit.read import base, discover
 from kit.run import lifetime
 from kit.run.forkserver import ForkServer, swap_address
-from kit.write import publish
+from kit.write import publish, status
 
 STATUS_LABELS = {"published": "已发布", "unchanged": "未变化（未重新生成）", "failed": "失败", "invalid": "参数无效",
                  "interrupted": "已中断（未完成）", "refused": "已审核，未覆盖"}

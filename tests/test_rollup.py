@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from kit import api, rollup
+from kit import api
+from kit.check import rollup
 from kit.check.validate import validate_file
 from kit.content import narrative, render
 from kit.content.report import Report
@@ -227,9 +228,10 @@ def test_kit_new_carries_the_parent_and_the_roll_up_settings_not_what_the_kit_fi
 
 @pytest.mark.slow
 def test_a_real_batch_publishes_the_county_reruns_it_with_one_unit_and_its_status_page_shows_sign_off(tmp_path):
-    from kit import batch, status
+    from kit import batch
     from kit.api import RunOptions
     from kit.audit import approvals
+    from kit.write import status
 
     params, output = tmp_path / "params", tmp_path / "output"
     county = factories.write_county(params, 3)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.by import By
 
-from kit import status
 from kit.batch import write_status_pages
+from kit.write import status
 from tests import browser, factories
 from tests.helpers import in_ci
 from tests.test_rollup import break_two_units

@@ -22,8 +22,8 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import ErrorDetails
 
-from kit import paths, rollup
-from kit.check import checks, partchecks, salvage, textcheck
+from kit import paths
+from kit.check import checks, partchecks, rollup, salvage, textcheck
 from kit.exceptions import HasProblems, KitError, ParamsError, Problem, UnknownFormatError, ValidationFailed
 from kit.read import base, discover
 from kit.read.base import Loaded
@@ -53,7 +53,7 @@ class Validated(HasProblems):
     problems: list[Problem] = field(default_factory=list)
     previous: Validated | None = None
     path: Path | None = None  # the file on disk, when it was read from one
-    units: list[Any] = field(default_factory=list)  # a rolled-up government's units (kit.rollup.Unit)
+    units: list[Any] = field(default_factory=list)  # a rolled-up government's units (kit.check.rollup.Unit)
     sources: list[Path] = field(default_factory=list)  # the unit files its tables are summed from
     level: int = 0  # 0 for a report summing nobody; a rolled-up government: one above its units
 

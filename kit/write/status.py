@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from kit import paths, rollup
+from kit import paths
 from kit.audit import approvals, record
 from kit.audit.record import AUDIT_NAME, HTML_NAME
+from kit.check import rollup
 from kit.check.validate import Validated, validate_file
 from kit.content import render
 from kit.write import publish
@@ -44,7 +45,7 @@ INDICATORS = (
 
 
 def shares(c: dict[str, int]) -> dict[str, tuple[float | None, int]]:
-    """Each indicator as (share, base) from a unit's counts (:func:`kit.rollup.counts`); None when the base is 0."""
+    """Each indicator as (share, base) from a unit's counts (:func:`kit.check.rollup.counts`); None when the base is 0."""
 
     def share(part: int, base: int) -> tuple[float | None, int]:
         return (part / base if base else None, base)
