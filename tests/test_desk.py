@@ -59,7 +59,7 @@ def test_every_report_has_an_audit_view_with_every_value_rule_and_provenance(out
         injected = json.loads((folder / "report.ipynb").read_text())["metadata"]["papermill"]["parameters"]
         model = type(load_report(PARAMS / run.params_file.split("/", 1)[1]).model)
         rows = view.parameter_rows(injected["params"], model)
-        assert len(rows) > 40
+        assert len(rows) >= 30  # a small department types fewer cells than 平潭
         for path, label, value in rows:
             assert f'<td class="path">{html.escape(path, quote=False)}</td><td>{html.escape(label, quote=False)}</td>' \
                    f'<td class="value">{html.escape(value, quote=False)}</td>' in page, path
