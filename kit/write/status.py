@@ -45,7 +45,8 @@ INDICATORS = (
 
 
 def shares(c: dict[str, int]) -> dict[str, tuple[float | None, int]]:
-    """Each indicator as (share, base) from a unit's counts (:func:`kit.check.rollup.counts`); None when the base is 0."""
+    """Each indicator as (share, base) from a unit's counts (:func:`kit.check.rollup.counts`); None when the
+    base is 0."""
 
     def share(part: int, base: int) -> tuple[float | None, int]:
         return (part / base if base else None, base)
