@@ -256,6 +256,14 @@ def test_a_real_batch_publishes_the_county_reruns_it_with_one_unit_and_its_statu
         f"../../county-d00/{YEAR}/report.html", f"../../county-d00/{YEAR}/audit.html")
     assert f'href="../../county-d00/{YEAR}/audit.html"' in page and "已审核（张三 审核 " in page
     assert (output / "index.html").read_text(encoding="utf-8").count(f'href="county/{YEAR}/status.html"') == 1
+    assert 'href="../../county-d00/2022/audit.html">审计视图</a>' in page
+    # the status page sits in the county's folder but is the batch's, not the report's: verify rebuilds the rest
+    from kit.audit.verify import verify
+
+    checked = verify(output / "county" / str(YEAR))
+    assert (checked.status, checked.parts) == ("reproduced", [])
+    (output / "county" / str(YEAR) / "report.html").write_text("<p>forged</p>", encoding="utf-8")
+    assert verify(output / "county" / str(YEAR)).status == "differs"
 
 
 @pytest.mark.parametrize("params_file", sorted((Path(__file__).parents[1] / "params").glob("*/*.yaml")),

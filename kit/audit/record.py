@@ -34,6 +34,7 @@ SCHEMA_VERSION = 1
 NOTEBOOK_NAME = "report.ipynb"
 HTML_NAME = "report.html"
 AUDIT_NAME = "audit.html"  # the audit view (kit.audit.view), named here: the batch driver never imports nbconvert
+STATUS_NAME = "status.html"  # a government's status page: the batch writes it into the report's folder, not of it
 RECORD_NAME = "run.json"
 METADATA_KEY = "kit"
 PUBLISHED = "published"

@@ -23,7 +23,7 @@ from kit.api import INJECTED_ID, RunOptions, build, plan, report_files
 from kit.audit import approvals, inputs, provenance, record
 from kit.audit.differences import differing, explain, field_changes
 from kit.audit.htmltext import data_cells
-from kit.audit.record import HTML_NAME, NOTEBOOK_NAME, RECORD_NAME
+from kit.audit.record import HTML_NAME, NOTEBOOK_NAME, RECORD_NAME, STATUS_NAME
 from kit.content.render import labelled_cells
 from kit.content.report import Report, load_report
 from kit.exceptions import KitError
@@ -207,7 +207,8 @@ def compare(folder: Path, expected: dict[str, bytes], result: Verification, run:
             if name == HTML_NAME:
                 result.html_identical = False
                 result.figures = changed_figures(actual.decode(errors="replace"), data.decode(), run)
-    result.parts += [f"{p.name}：记录的输入不生成此文件" for p in sorted(folder.iterdir()) if p.name not in expected]
+    result.parts += [f"{p.name}：记录的输入不生成此文件" for p in sorted(folder.iterdir())
+                     if p.name not in expected and p.name != STATUS_NAME]  # the batch's page beside the report
 
 
 def changed_outputs(published: nbformat.NotebookNode, nb: nbformat.NotebookNode) -> list[str]:

@@ -13,13 +13,12 @@ from pathlib import Path
 
 from kit import paths
 from kit.audit import approvals, record
-from kit.audit.record import AUDIT_NAME, HTML_NAME
+from kit.audit.record import AUDIT_NAME, HTML_NAME, STATUS_NAME
 from kit.check import rollup
 from kit.check.validate import Validated, validate_file
 from kit.content import render
 from kit.write import publish
 
-STATUS_NAME = "status.html"
 MIN_BASE = 30  # a share of fewer requests (or cases) is shown but never coloured good or bad
 STATUS_LABELS = {"published": "已发布", "ok": "有效，未发布", "warnings": "有警告", "invalid": "参数无效",
                  "missing": "缺少参数文件"}
