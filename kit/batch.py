@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field, replace
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import NotRequired, TypedDict
 
 from kit import batchcache, paths
-from kit.api import Plan, RunOptions, execute_plan, plan, project_of, refuse_approved, with_project
+from kit.api import Plan, RunOptions, execute_plan, plan, project_of, refuse_approved, rolled_up_from, with_project
 from kit.audit import approvals, record
 from kit.check import rollup, validate
 from kit.content import narrative, render
@@ -150,12 +150,15 @@ def _described(p: Plan) -> _Named:
             "title": narrative.title(model)}
 
 
-def run_one(params_file: str, options: RunOptions) -> Outcome:
+def run_one(params_file: str, options: RunOptions, carried: Sequence[validate.Carried] = ()) -> Outcome:
     """Execute one report (in a worker; it re-reads its file: models are not sent between
-    processes); every failure becomes an Outcome."""
+    processes; a government takes its units' validations the driver ``carried``, where their
+    files are unchanged); every failure becomes an Outcome."""
     path = Path(params_file)
     try:
-        p = plan(path, options)
+        with validate.memo():
+            validate.seed(list(carried))
+            p = plan(path, options)
     except KitError as exc:  # changed on disk since the driver validated it
         return _invalid(path, exc)
     described, warnings = _described(p), tuple(str(w) for w in p.validated.warnings)
@@ -328,7 +331,8 @@ def _execute(plans: dict[Path, Plan], options: RunOptions, executor: Executor | 
             with lifetime.children_ignore_sigint():  # workers start here: Ctrl-C is the driver's alone
                 for f, p in units_first(plans):
                     # absolute, but a link stays a link: the worker reads the file as the driver did
-                    futures[pool.submit(run_one, os.path.abspath(p.params_file), options)] = (f, p)
+                    carried = validate.carried_for(rolled_up_from(p.validated)) if p.validated.sources else []
+                    futures[pool.submit(run_one, os.path.abspath(p.params_file), options, carried)] = (f, p)
             for future in as_completed(futures):
                 collected.add(future)
                 done(futures[future][0], _collect(future, futures[future][1]))

@@ -309,3 +309,37 @@ def test_a_rolled_up_county_on_a_dask_cluster_is_the_county_of_the_process_pool(
     county = (tmp_path / "dask" / "county" / str(YEAR) / "report.html").read_text(encoding="utf-8")
     assert "附表：各单位政府信息公开主要数据" in county and "（共2个）" in county
     assert (tmp_path / "dask" / "county" / str(YEAR) / "status.html").is_file()
+
+
+def test_a_worker_takes_the_drivers_validations_of_unchanged_units_and_plans_the_same_report(tmp_path, monkeypatch):
+    from kit.check import validate
+
+    params = tmp_path / "params"
+    for county in ("north", "south"):
+        factories.write_county(params, 3, county=county, parent="city")
+    city = factories.write_county(params, 0, county="city")
+    with validate.memo():  # the driver
+        driver = api.plan(city)
+        carried = validate.carried_for(api.rolled_up_from(driver.validated))
+    assert {Path(c.key[0]).parent.name for c in carried} == {
+        "north", "south", *(f"{c}-d{i:02d}" for c in ("north", "south") for i in range(3))}
+
+    validated: list[str] = []
+    real = validate._validate_file
+    monkeypatch.setattr(validate, "_validate_file", lambda path, *a, **k: validated.append(path.parent.name)
+                        or real(path, *a, **k))
+    with validate.memo():  # the worker
+        assert validate.seed(carried) == len(carried)
+        worker = api.plan(city)
+    assert validated == ["city"]  # not its counties, not their departments
+    assert worker.key == driver.key and worker.validated.model == driver.validated.model
+    assert [str(p) for p in worker.validated.problems] == [str(p) for p in driver.validated.problems]
+
+    # a department changed after the driver read it: its validation is not taken, and the key follows the file
+    edit(params / "north-d01" / f"{YEAR}.yaml", lambda d: d["table2"]["licensing"].update(decisions=5))
+    validated.clear()
+    with validate.memo():
+        assert validate.seed(carried) == len(carried) - 2  # the department, and north summed from it
+        again = api.plan(city)
+    assert sorted(validated) == ["city", "north", "north-d01"]
+    assert again.key != driver.key and again.key == api.plan(city).key

@@ -347,6 +347,66 @@ def memo() -> Iterator[None]:
         _MEMO.reset(token)
 
 
+@dataclass(frozen=True)
+class Carried:
+    """One validation the batch's driver did, as plain data a worker can take instead of doing it again
+    (a rolled-up government's worker would otherwise sum all its units anew: the city all 400)."""
+
+    key: tuple[Any, ...]  # the memo's key: (absolute path, with_previous[, chain of governments])
+    hashes: tuple[str | None, ...]  # the sha256 of the file, its previous file and its units', as the driver read them
+    file: str
+    data: dict[str, Any]
+    version: str | None  # the format version; None when the file named none that exists
+    model: dict[str, Any] | None  # the model's data; None when the file had no valid model
+    problems: list[Problem]
+    path: str | None
+    sources: list[str]
+    level: int
+    depends: list[str]  # the units' files this year and last (a government's X1 compares the sums)
+
+
+def _hashes(path: Path, with_previous: bool, sources: list[str]) -> tuple[str | None, ...]:
+    """What a validation depends on: the file, its previous file, and a government's units' files."""
+    from kit.audit.inputs import sha256_file
+
+    prev = previous_file(path) if with_previous else None
+    return sha256_file(path), sha256_file(prev), *(sha256_file(Path(s)) for s in sources)
+
+
+def carried_for(files: list[Path]) -> list[Carried]:
+    """This block's validations of ``files`` (every chain they were validated in), to send to a worker."""
+    cache, wanted = _MEMO.get() or {}, {os.path.abspath(f) for f in files}
+    out = []
+    for key, v in cache.items():
+        if key[0] in wanted:
+            depends = sorted({str(s) for s in (*v.sources, *(v.previous.sources if v.previous else ()))})
+            out.append(Carried(key, _hashes(Path(key[0]), key[1], depends), v.file, v.data,
+                               v.spec.version if v.spec else None,
+                               v.model.model_dump(warnings=False) if v.model is not None else None,
+                               list(v.problems), str(v.path) if v.path is not None else None,
+                               [str(s) for s in v.sources], v.level, depends))
+    return out
+
+
+def seed(carried: list[Carried]) -> int:
+    """Take the driver's validations into this block's memo, each only while its file, its previous file
+    and (a government's) its units' files are byte for byte what the driver read (else the file is
+    validated again); how many were taken."""
+    cache = _MEMO.get()
+    if cache is None:
+        return 0
+    taken = 0
+    for c in carried:
+        if _hashes(Path(c.key[0]), c.key[1], c.depends) != c.hashes:
+            continue
+        model = schema_for(c.version).model_validate(c.model) if c.version and c.model is not None else None
+        cache[c.key] = Validated(c.file, c.data, model, formats.get(c.version) if c.version else None,
+                                 list(c.problems), path=Path(c.path) if c.path else None,
+                                 sources=[Path(s) for s in c.sources], level=c.level)
+        taken += 1
+    return taken
+
+
 def _validate_file(path: Path, name: str, with_previous: bool, within: tuple[str, ...] = ()) -> Validated:
     loaded = base.read(path, name)
     previous: Validated | None = None
