@@ -123,8 +123,12 @@ def prepare(path: Path, options: RunOptions, force: bool = False) -> Plan | Outc
 def _published(p: Plan) -> tuple[str, ...]:
     """The files a run of ``p`` publishes (the executed notebook aside), as paths to show: the
     same list for a report just published and for one left unchanged."""
-    return tuple(paths.relative_to_root(p.dest / n) for n in record.published_files(p.project)
-                 if n != record.NOTEBOOK_NAME)
+    return _shown(p.dest, record.published_files(p.project))
+
+
+def _shown(dest: Path, names: list[str]) -> tuple[str, ...]:
+    """A report's published files as an outcome lists them: every one but the executed notebook."""
+    return tuple(paths.relative_to_root(dest / n) for n in names if n != record.NOTEBOOK_NAME)
 
 
 def prepare_each(files: list[Path], options: RunOptions, force: bool = False) -> dict[Path, Plan | Outcome]:
@@ -251,10 +255,9 @@ def run_batch(root: Path | None = None, options: RunOptions | None = None, *, fo
 
 def _unchanged(path: Path, run: record.Record, output: Path) -> Outcome:
     """The outcome of a report the last batch's state shows unchanged, told from its record."""
-    dest = output / run.agency / str(run.year)
     return Outcome(params_file=paths.relative_to_root(path), status="unchanged", agency=run.agency,
                    year=str(run.year), title=run.title, warnings=tuple(run.validation.warnings),
-                   files=tuple(paths.relative_to_root(dest / n) for n in run.files if n != record.NOTEBOOK_NAME))
+                   files=_shown(output / run.agency / str(run.year), run.files))
 
 
 def _status_pages(files: list[Path], output: Path, outcomes: list[Outcome], now: batchcache.Seen,
