@@ -24,3 +24,12 @@ def seed_html(seed_run) -> str:
 def _html_only(monkeypatch):
     """Tests publish HTML only unless they pass a Project (the repository's own publishes PDF and Word too)."""
     monkeypatch.setattr(project, "load", lambda root=None: project.Project())
+
+
+@pytest.fixture
+def empty_project(tmp_path, monkeypatch):
+    """A project of its own with an empty params/, the working directory (kit new, kit import)."""
+    monkeypatch.setenv("KIT_ROOT", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "params").mkdir()
+    return tmp_path

@@ -23,14 +23,6 @@ from tests.helpers import ROOT
 PINGTAN_2022 = ROOT / "params" / "pingtan" / "2022.yaml"
 
 
-@pytest.fixture
-def project(tmp_path, monkeypatch):
-    monkeypatch.setenv("KIT_ROOT", str(tmp_path))
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "params").mkdir()
-    return tmp_path
-
-
 def a_workbook(folder: Path, name: str = "book.xlsx") -> Path:
     """balanced_2021: agency test-agency, year 2022."""
     return workbook.write(balanced_2021(), folder / name)
@@ -44,43 +36,43 @@ def pages_of(params_file: Path, folder: Path) -> tuple[Path, Path]:
     return book, page
 
 
-def test_an_agency_other_than_the_workbooks_is_refused_naming_both(project):
-    book = a_workbook(project)
+def test_an_agency_other_than_the_workbooks_is_refused_naming_both(empty_project):
+    book = a_workbook(empty_project)
     with pytest.raises(ParamsError) as err:
         import_source(book, agency="other-agency")
     assert err.value.message == ("单位标识是 test-agency（基本信息!B4），不是 --agency 给出的 other-agency："
                                  "请改正其中之一，或不加 --agency")
     refused = CliRunner().invoke(cli.main, ["import", "book.xlsx", "--agency", "other-agency"])
     assert (refused.exit_code, refused.stderr) == (2, f"book.xlsx: {err.value.message}\n")
-    assert not list((project / "params").iterdir())
+    assert not list((empty_project / "params").iterdir())
     same = import_source(book, agency="test-agency")  # the workbook's own id: as without --agency
-    assert same.target == project / "params" / "test-agency" / "2022.yaml"
+    assert same.target == empty_project / "params" / "test-agency" / "2022.yaml"
 
 
-def test_a_workbook_without_its_id_needs_agency_which_must_name_a_folder(project):
+def test_a_workbook_without_its_id_needs_agency_which_must_name_a_folder(empty_project):
     data = balanced_2021()
     data["agency"]["id"] = ""
-    book = workbook.write(data, project / "book.xlsx")
+    book = workbook.write(data, empty_project / "book.xlsx")
     with pytest.raises(ParamsError) as err:
         import_source(book)
     assert err.value.message == "请用 --agency 给出单位标识（输出目录名，如 pingtan）：基本信息!B4 是空的"
     with pytest.raises(PathError, match="单位标识 'Test Agency' 不能用作输出目录名"):
         import_source(book, agency="Test Agency")
-    assert not list((project / "params").iterdir())
-    assert import_source(book, agency="test-agency").target == project / "params" / "test-agency" / "2022.yaml"
+    assert not list((empty_project / "params").iterdir())
+    assert import_source(book, agency="test-agency").target == empty_project / "params" / "test-agency" / "2022.yaml"
 
 
-def test_year_on_a_workbook_is_checked_like_on_a_page(project):
-    book = a_workbook(project)
+def test_year_on_a_workbook_is_checked_like_on_a_page(empty_project):
+    book = a_workbook(empty_project)
     with pytest.raises(ParamsError) as err:
         import_source(book, year=2021)
     assert err.value.message == "这是2022年度的报告，不是要导入的2021年度（--year 2021）"
-    assert not list((project / "params").iterdir())
-    assert import_source(book, year=2022).target == project / "params" / "test-agency" / "2022.yaml"
+    assert not list((empty_project / "params").iterdir())
+    assert import_source(book, year=2022).target == empty_project / "params" / "test-agency" / "2022.yaml"
 
 
-def test_a_parameter_file_is_not_imported(project):
-    source = project / "2022.yaml"
+def test_a_parameter_file_is_not_imported(empty_project):
+    source = empty_project / "2022.yaml"
     source.write_bytes(PINGTAN_2022.read_bytes())
     message = ("这已是参数文件：kit import 读取的是工作簿或已发布的报告（.docx、.htm、.html、.xlsx）；"
                "参数文件请直接用 kit validate 校验")
@@ -89,7 +81,7 @@ def test_a_parameter_file_is_not_imported(project):
     assert err.value.message == message
     refused = CliRunner().invoke(cli.main, ["import", "2022.yaml", "--agency", "pingtan"])
     assert (refused.exit_code, refused.stderr) == (2, f"2022.yaml: {message}\n")
-    assert not list((project / "params").iterdir())
+    assert not list((empty_project / "params").iterdir())
 
 
 def section(text: str, key: str) -> list[str]:
@@ -100,8 +92,8 @@ def section(text: str, key: str) -> list[str]:
     return lines[start:end]
 
 
-def test_a_workbook_and_a_page_write_the_same_labelled_file(project):
-    book, page = pages_of(PINGTAN_2022, project)
+def test_a_workbook_and_a_page_write_the_same_labelled_file(empty_project):
+    book, page = pages_of(PINGTAN_2022, empty_project)
     from_book = import_source(book, output="-")
     from_page = import_source(page, agency="pingtan", output="-")
     a, b = from_book.text.splitlines(), from_page.text.splitlines()
@@ -134,10 +126,10 @@ def unlabelled(text: str) -> list[str]:
 
 
 @pytest.mark.parametrize("kind", ["workbook", "page"])
-def test_an_existing_file_is_refused_the_same_way_and_left_byte_identical(project, kind):
-    book, page = pages_of(PINGTAN_2022, project)
+def test_an_existing_file_is_refused_the_same_way_and_left_byte_identical(empty_project, kind):
+    book, page = pages_of(PINGTAN_2022, empty_project)
     source, agency = (book, None) if kind == "workbook" else (page, "pingtan")
-    target = project / "params" / "pingtan" / "2022.yaml"
+    target = empty_project / "params" / "pingtan" / "2022.yaml"
     target.parent.mkdir()
     mine = "# 分析员手写的文件\nyear: 2022\n".encode() + bytes([0xE5, 0x20])  # not even valid UTF-8
     target.write_bytes(mine)
@@ -152,9 +144,9 @@ def test_an_existing_file_is_refused_the_same_way_and_left_byte_identical(projec
     assert target.read_text(encoding="utf-8") == forced.text and os.listdir(target.parent) == ["2022.yaml"]
 
 
-def test_a_write_that_fails_leaves_the_old_file_and_no_temporary_one(project, monkeypatch):
-    book = a_workbook(project)
-    target = project / "params" / "test-agency" / "2022.yaml"
+def test_a_write_that_fails_leaves_the_old_file_and_no_temporary_one(empty_project, monkeypatch):
+    book = a_workbook(empty_project)
+    target = empty_project / "params" / "test-agency" / "2022.yaml"
     target.parent.mkdir()
     target.write_text("old\n", encoding="utf-8")
 
@@ -167,13 +159,13 @@ def test_a_write_that_fails_leaves_the_old_file_and_no_temporary_one(project, mo
     assert target.read_text(encoding="utf-8") == "old\n" and os.listdir(target.parent) == ["2022.yaml"]
 
 
-def test_one_output_shape_for_every_source(project):
-    book, _ = pages_of(PINGTAN_2022, project)
+def test_one_output_shape_for_every_source(empty_project):
+    book, _ = pages_of(PINGTAN_2022, empty_project)
     runner = CliRunner()
     from_book = runner.invoke(cli.main, ["import", "book.xlsx"])
     assert (from_book.exit_code, from_book.stdout) == (
         0, "已导入 book.xlsx → params/pingtan/2022.yaml\n校验：0 个错误，0 个警告\n")
-    (project / "params" / "pingtan" / "2022.yaml").unlink()
+    (empty_project / "params" / "pingtan" / "2022.yaml").unlink()
     from_page = runner.invoke(cli.main, ["import", "page.html", "--agency", "pingtan"])
     # the page prints the text's 收到75件 that the file acknowledges (N1); a page has no acknowledgements
     assert (from_page.exit_code, from_page.stdout.splitlines()) == (3, [

@@ -181,15 +181,7 @@ def test_new_xlsx_carries_last_years_details_and_carry_over(tmp_path):
     assert (wb["表三"]["A5"].value, wb["表三"]["D5"].value) == ("二、上年结转政府信息公开申请数量", 2)
 
 
-@pytest.fixture
-def project(tmp_path, monkeypatch):
-    monkeypatch.setenv("KIT_ROOT", str(tmp_path))
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "params").mkdir()
-    return tmp_path
-
-
-def test_cli_new_xlsx_then_import_writes_the_parameter_file(project):
+def test_cli_new_xlsx_then_import_writes_the_parameter_file(empty_project):
     runner = CliRunner()
     result = runner.invoke(cli.main, ["new", "test-agency", "2022", "--xlsx"])
     assert (result.exit_code, result.output) == (0, "已生成 test-agency-2022.xlsx\n")
@@ -197,12 +189,12 @@ def test_cli_new_xlsx_then_import_writes_the_parameter_file(project):
     assert (again.exit_code, again.output) == (2, "test-agency-2022.xlsx 已存在；如需覆盖请加 --force\n")
     data = balanced_2021()
     data["problems"] = "本年度信息公开工作仍有不足，明年将继续改进。"
-    workbook.write(data, project / "test-agency-2022.xlsx")
+    workbook.write(data, empty_project / "test-agency-2022.xlsx")
     result = runner.invoke(cli.main, ["import", "test-agency-2022.xlsx"])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-2:] == ["已导入 test-agency-2022.xlsx → params/test-agency/2022.yaml",
                                                "校验：0 个错误，0 个警告"]
-    written = project / "params" / "test-agency" / "2022.yaml"
+    written = empty_project / "params" / "test-agency" / "2022.yaml"
     assert validate_file(written).ok
     assert model(params.read(written).data) == model(data)
     printed = runner.invoke(cli.main, ["import", "test-agency-2022.xlsx", "-"])
@@ -211,16 +203,16 @@ def test_cli_new_xlsx_then_import_writes_the_parameter_file(project):
     assert (refused.exit_code, refused.output) == (2, "params/test-agency/2022.yaml 已存在；如需覆盖请加 --force\n")
 
 
-def test_a_rule_error_names_the_cell_and_the_file_is_still_written(project):
+def test_a_rule_error_names_the_cell_and_the_file_is_still_written(empty_project):
     data = balanced_2021()
     data["table3"]["new"]["natural"] = 11  # R1: 11 + 1 ≠ 9 + 2
-    workbook.write(data, project / "b.xlsx")
+    workbook.write(data, empty_project / "b.xlsx")
     result = CliRunner().invoke(cli.main, ["import", "b.xlsx"])
     assert result.exit_code == 3
     assert ("b.xlsx:表三!D28: 错误[R1] table3.carry_out.natural（表三 › 四、结转下年度继续办理 › 自然人）："
             "一、本年新收 + 二、上年结转应等于（七）总计 + 四、结转下年度：11 + 1 ≠ 9 + 2"
             "（应为 3，实际为 2）") in result.output
-    assert (project / "params" / "test-agency" / "2022.yaml").exists()
+    assert (empty_project / "params" / "test-agency" / "2022.yaml").exists()
 
 
 def edited(tmp_path: Path, change) -> Path:
@@ -251,14 +243,14 @@ def test_a_negative_number_names_its_cell(tmp_path, monkeypatch):
         "不能为负数（应为 ≥ 0，实际为 -1）"]
 
 
-def test_a_typed_letter_refuses_the_import_without_writing(project):
-    edited(project, lambda wb: wb["表二"].__setitem__("B14", "12.5万"))
+def test_a_typed_letter_refuses_the_import_without_writing(empty_project):
+    edited(empty_project, lambda wb: wb["表二"].__setitem__("B14", "12.5万"))
     result = CliRunner().invoke(cli.main, ["import", "book.xlsx"])
     assert result.exit_code == 3
     assert result.output.splitlines()[-2:] == ["未写入参数文件：请在原文件中改正上面的错误后重新导入",
                                                "校验：1 个错误，0 个警告"]
     assert "book.xlsx:表二!B14: 错误[schema] table2.fees.amount" in result.output
-    assert not (project / "params" / "test-agency").exists()
+    assert not (empty_project / "params" / "test-agency").exists()
 
 
 def swap_rows(wb: Any) -> None:
