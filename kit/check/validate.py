@@ -23,6 +23,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import ErrorDetails
 
 from kit import paths
+from kit.audit.inputs import sha256_file
 from kit.check import checks, partchecks, rollup, salvage, textcheck
 from kit.exceptions import HasProblems, KitError, ParamsError, Problem, UnknownFormatError, ValidationFailed
 from kit.read import base, discover
@@ -367,8 +368,6 @@ class Carried:
 
 def _hashes(path: Path, with_previous: bool, sources: list[str]) -> tuple[str | None, ...]:
     """What a validation depends on: the file, its previous file, and a government's units' files."""
-    from kit.audit.inputs import sha256_file
-
     prev = previous_file(path) if with_previous else None
     return sha256_file(path), sha256_file(prev), *(sha256_file(Path(s)) for s in sources)
 
