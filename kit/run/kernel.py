@@ -70,21 +70,27 @@ class PromptClient(AsyncKernelClient):
     (a ZMQ subscription, lossy until it reaches the kernel) delivers. jupyter_client then
     flushes IOPub until it has been silent for 0.2 s, which every report paid. This client
     instead reads IOPub up to the ``idle`` status of its own ``kernel_info`` request: the
-    subscription is live and the hand-shake's messages are drained, with no silence to wait for."""
+    subscription is live and the hand-shake's messages are drained, with no silence to wait for.
+    One message may still follow: ipykernel 7 greets each new subscriber with an ``iopub_welcome``
+    (no parent), sent when its IOPub thread gets to the subscription, which can be after the
+    ``idle``; nbclient, like every client, ignores messages that answer none of its requests."""
 
     async def wait_for_ready(self, timeout: float | None = None) -> None:
         deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
+        msg_id = self.kernel_info()
         while True:
-            msg_id = self.kernel_info()
             try:
                 reply = await self.shell_channel.get_msg(timeout=1)
             except Empty:
                 reply = None
-            if (reply is not None and reply["msg_type"] == "kernel_info_reply"
-                    and await self._iopub_idle(msg_id, deadline)):
-                self._handle_kernel_info_reply(reply)
-                return
-            if not await self._async_is_alive():
+            # The shell channel is reliable: a slow reply is waited for, never asked for twice
+            # (a second request would leave its reply behind). Replies to no request of ours are dropped.
+            if reply is not None and reply["parent_header"].get("msg_id") == msg_id:
+                if await self._iopub_idle(msg_id, deadline):
+                    self._handle_kernel_info_reply(reply)
+                    return
+                msg_id = self.kernel_info()  # IOPub was not subscribed yet: its status went nowhere
+            elif not await self._async_is_alive():
                 raise KernelDiedBeforeReady("Kernel died before replying to kernel_info")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
