@@ -5,6 +5,7 @@
     .venv/bin/python bench/batch.py --n 10 --formats   # only what report.docx and report.pdf add per report
     .venv/bin/python bench/batch.py --rollup 10 40     # the roll-up: one city, 10 counties of 40 departments
     .venv/bin/python bench/batch.py --rollup 3 10      # the same, scaled down
+    .venv/bin/python bench/batch.py --rollup 10 40 --repeat 3   # cold batches alternated 3 times: median ratio
 
 Prints wall times, the ratios a/b, e/b, b/c, where the time per report goes, the
 driver's import time and its peak memory. Ratios compare runs made in the same
@@ -18,6 +19,7 @@ import json
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -144,28 +146,43 @@ def make_tree(base: Path, counties: int, departments: int, rolled_up: bool, seed
     return root
 
 
-def rollup_scenario(base: Path, counties: int, departments: int) -> None:
-    """(r) the roll-up: cold (against the same files as independent reports), unchanged, one department changed."""
+def rollup_scenario(base: Path, counties: int, departments: int, repeat: int = 1) -> None:
+    """(r) the roll-up: cold (against the same files as independent reports), unchanged, one department changed.
+
+    With ``repeat`` > 1 the two cold batches alternate that many times (the output removed before each),
+    so the machine's drift falls on both alike, and the median of the rounds' ratios is printed."""
     n = 1 + counties * (1 + departments)
     print(f"(r) roll-up: 1 city, {counties} counties × {departments} departments = {n} reports, 2 workers, forked")
-    walls = {}
-    for rolled_up in (False, True):
-        root = make_tree(base, counties, departments, rolled_up)
-        env = {**os.environ, "KIT_ROOT": str(root), "PATH": f"{BIN}:{os.environ['PATH']}"}
-        walls[rolled_up] = cold = kit_batch(root, env, "--fork")
-        assert cold["statuses"].count("published") == n, cold["statuses"]
+    roots = {rolled_up: make_tree(base, counties, departments, rolled_up) for rolled_up in (False, True)}
+    envs = {rolled_up: {**os.environ, "KIT_ROOT": str(root), "PATH": f"{BIN}:{os.environ['PATH']}"}
+            for rolled_up, root in roots.items()}
+    rounds: list[dict[bool, dict]] = []
+    for i in range(repeat):
+        walls = {}
+        for rolled_up in (False, True):
+            shutil.rmtree(roots[rolled_up] / "output", ignore_errors=True)
+            walls[rolled_up] = cold = kit_batch(roots[rolled_up], envs[rolled_up], "--fork")
+            assert cold["statuses"].count("published") == n, cold["statuses"]
+        rounds.append(walls)
+        if repeat > 1:
+            plain_s, rolled_s = walls[False]["wall"], walls[True]["wall"]
+            print(f"(r) round {i + 1}: independent {plain_s:8.2f} s, rolled up {rolled_s:8.2f} s  "
+                  f"({100 * (rolled_s / plain_s - 1):+.1f} %)", flush=True)
+    root, env = roots[True], envs[True]
     unchanged = kit_batch(root, env, "--fork")
     assert unchanged["statuses"].count("unchanged") == n
     dept = root / "params" / "county00-dept000" / "2023.yaml"
     dept.write_text(dept.read_text(encoding="utf-8").replace("持续推进", "深入推进"), encoding="utf-8")
     changed = kit_batch(root, env, "--fork")
     rerun = sorted(a for a, s in zip(changed["agencies"], changed["statuses"], strict=True) if s == "published")
-    plain_cold, rollup_cold = walls[False], walls[True]
+    plain_cold, rollup_cold = rounds[-1][False], rounds[-1][True]
+    median = statistics.median(r[True]["wall"] / r[False]["wall"] for r in rounds)
     print(f"(r) cold, independent reports (baseline)          {plain_cold['wall']:8.2f} s  "
           f"driver peak {plain_cold['maxrss_kb'] / 1024:.0f} MiB")
     print(f"(r) cold, rolled up                                {rollup_cold['wall']:8.2f} s  "
           f"driver peak {rollup_cold['maxrss_kb'] / 1024:.0f} MiB  "
-          f"(roll-up adds {100 * (rollup_cold['wall'] / plain_cold['wall'] - 1):+.1f} %)")
+          f"(roll-up adds {100 * (median - 1):+.1f} %"
+          + (f", median of {repeat} alternating rounds)" if repeat > 1 else ")"))
     print(f"(r) unchanged                                      {unchanged['wall']:8.2f} s  "
           f"(in-driver {unchanged['seconds']:.2f} s)  driver peak {unchanged['maxrss_kb'] / 1024:.0f} MiB")
     print(f"(r) one department changed                         {changed['wall']:8.2f} s  "
@@ -341,11 +358,13 @@ def main() -> None:
     parser.add_argument("--formats", action="store_true", help="only (h): what PDF and Word add per report")
     parser.add_argument("--rollup", type=int, nargs=2, metavar=("COUNTIES", "DEPARTMENTS"),
                         help="only (r): the roll-up scenario (one city, its counties, their departments)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="with --rollup: alternate the two cold batches this many times, print the median ratio")
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="kit-bench-"))
     try:
         if args.rollup:
-            rollup_scenario(base, *args.rollup)
+            rollup_scenario(base, *args.rollup, repeat=args.repeat)
             return
         root = make_project(base, args.n)
         env = {**os.environ, "KIT_ROOT": str(root), "PATH": f"{BIN}:{os.environ['PATH']}"}
