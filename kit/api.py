@@ -19,6 +19,7 @@ import nbformat
 from kit import paths, project
 from kit.audit import approvals, inputs, provenance, record
 from kit.audit.record import HTML_NAME, NOTEBOOK_NAME
+from kit.check import validate
 from kit.check.validate import Validated, validate_file
 from kit.content.report import Report
 from kit.exceptions import ApprovedReport, ExecutionError, Problem, WriteError
@@ -121,11 +122,12 @@ def run_report(params_file: Path | str, options: RunOptions | None = None) -> Ru
     """
     options = with_project(options)
     started = time.perf_counter()
-    p = plan(params_file, options)
-    refuse_approved(p, options)
-    lifetime.remove_orphaned_temp_folders()
-    with publish.output_lock(options.output or paths.output_dir(), "kit run", shared=True):
-        return execute_plan(p, options, started)
+    with validate.memo():  # a government's units validated once, here; its kernel is handed them
+        p = plan(params_file, options)
+        refuse_approved(p, options)
+        lifetime.remove_orphaned_temp_folders()
+        with publish.output_lock(options.output or paths.output_dir(), "kit run", shared=True):
+            return execute_plan(p, options, started)
 
 
 def refuse_approved(p: Plan, options: RunOptions) -> None:
@@ -176,8 +178,8 @@ def build(p: Plan, options: RunOptions, circumstances: dict[str, Any] | None = N
         executed = Path(tmp) / NOTEBOOK_NAME
         try:
             nb, launch = execute.execute(notebook, executed, notebook_parameters(p), file=validated.file,
-                                 kernel_name=options.kernel_name, cwd=notebook.parent, timeout=options.timeout,
-                                 ahead=options.ahead)
+                                         kernel_name=options.kernel_name, cwd=notebook.parent,
+                                         timeout=options.timeout, ahead=options.ahead, handover=handover(p))
         except ExecutionError as exc:
             if executed.exists():
                 raise keep_failed(exc, dest, executed.read_bytes()) from None
@@ -187,6 +189,14 @@ def build(p: Plan, options: RunOptions, circumstances: dict[str, Any] | None = N
         run = run.model_copy(update=circumstances)
     annotate(nb, dest, run)
     return nb, run
+
+
+def handover(p: Plan) -> bytes:
+    """What the report's kernel is handed: this block's validations of a rolled-up report's units
+    (:func:`kit.check.validate.memo`), so that its notebook does not sum them all again; nothing
+    for a unit's report, or outside a memo block."""
+    carried = validate.carried_for(rolled_up_from(p.validated)) if p.validated.sources else []
+    return validate.handover(carried) if carried else b""
 
 
 def report_files(executed: writers.Executed) -> dict[str, bytes]:

@@ -159,19 +159,19 @@ def run_one(params_file: str, options: RunOptions, carried: Sequence[validate.Ca
     processes; a government takes its units' validations the driver ``carried``, where their
     files are unchanged); every failure becomes an Outcome."""
     path = Path(params_file)
-    try:
-        with validate.memo():
-            validate.seed(list(carried))
+    with validate.memo():  # also while the report runs: its kernel is handed the units' validations
+        validate.seed(list(carried))
+        try:
             p = plan(path, options)
-    except KitError as exc:  # changed on disk since the driver validated it
-        return _invalid(path, exc)
-    described, warnings = _described(p), tuple(str(w) for w in p.validated.warnings)
-    try:
-        result = execute_plan(p, options)
-    except KitError as exc:
-        return Outcome(**described, status="failed", message=str(exc), warnings=warnings)
-    except Exception as exc:
-        return Outcome(**described, status="failed", message=f"{type(exc).__name__}: {exc}", warnings=warnings)
+        except KitError as exc:  # changed on disk since the driver validated it
+            return _invalid(path, exc)
+        described, warnings = _described(p), tuple(str(w) for w in p.validated.warnings)
+        try:
+            result = execute_plan(p, options)
+        except KitError as exc:
+            return Outcome(**described, status="failed", message=str(exc), warnings=warnings)
+        except Exception as exc:
+            return Outcome(**described, status="failed", message=f"{type(exc).__name__}: {exc}", warnings=warnings)
     return Outcome(**described, status="published", warnings=warnings, seconds=result.seconds, files=_published(p))
 
 

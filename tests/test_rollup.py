@@ -343,3 +343,60 @@ def test_a_worker_takes_the_drivers_validations_of_unchanged_units_and_plans_the
         again = api.plan(city)
     assert sorted(validated) == ["city", "north", "north-d01"]
     assert again.key != driver.key and again.key == api.plan(city).key
+
+
+@pytest.mark.slow
+def test_a_rolled_up_reports_kernel_is_handed_its_units_validations_and_sums_none_again(tmp_path):
+    """The worker leaves its validations of the units in the kernel's socket folder; the notebook's
+    entry point (load_report, in a real kernel) takes them and validates only the city itself."""
+    import asyncio
+    import json
+    import pickle
+
+    from kit.check import validate
+    from kit.run import execute
+    from kit.run.kernel import IPCKernelManager
+
+    params = tmp_path / "params"
+    for county in ("north", "south"):
+        factories.write_county(params, 3, county=county, parent="city")
+    city = factories.write_county(params, 0, county="city")
+    with validate.memo():
+        p = api.plan(city)
+        blob = api.handover(p)
+        assert api.handover(api.plan(params / "north-d00" / f"{YEAR}.yaml")) == b""  # a unit sums nothing
+        expected = api.plan(city).validated
+    assert blob and len(validate.handed_over()) == 0  # outside a kernel nothing is handed over
+    code = f"""
+import json
+from kit.check import validate
+from kit.content.report import load_report
+handed = validate.handed_over()
+validated = []
+real = validate._validate_file
+validate._validate_file = lambda path, *a, **k: validated.append(path.parent.name) or real(path, *a, **k)
+report = load_report({str(city)!r})
+print(json.dumps([len(handed), validated, report.validated.model.model_dump(mode="json")]))
+"""
+
+    async def scenario() -> str:
+        km = IPCKernelManager(kernel_name="python3")
+        execute._handed(km, blob)
+        await km.start_kernel()
+        kc = km.client()
+        kc.start_channels()
+        out: list[str] = []
+        try:
+            await kc.wait_for_ready(timeout=60)
+            reply = await kc.execute_interactive(code, timeout=60, output_hook=lambda m: out.append(
+                m["content"].get("text", "")) if m["msg_type"] == "stream" else None)
+            assert reply["content"]["status"] == "ok", out
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel(now=True)
+        return "".join(out)
+
+    handed, validated, model = json.loads(asyncio.run(scenario()))
+    assert handed == len(pickle.loads(blob)) == 8  # the two counties and their six departments
+    assert validated == ["city"]  # not its counties, not their departments
+    assert model == expected.model.model_dump(mode="json")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import pickle
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -404,6 +405,31 @@ def seed(carried: list[Carried]) -> int:
                                  sources=[Path(s) for s in c.sources], level=c.level)
         taken += 1
     return taken
+
+
+HANDOVER_NAME = "validations.pickle"  # in the kernel's socket folder, beside its connection file
+
+
+def handover(carried: list[Carried]) -> bytes:
+    """``carried`` as the file a report's worker leaves for the report's kernel (:func:`handed_over`)."""
+    return pickle.dumps(carried, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def handed_over() -> list[Carried]:
+    """In a report's kernel: the validations its worker left beside the kernel's connection file
+    (a rolled-up government's units, so the notebook does not sum them all again); [] anywhere else.
+    They are taken by :func:`seed`, which checks each against the files as they are now."""
+    try:
+        from ipykernel.connect import get_connection_file
+
+        found = Path(get_connection_file()).with_name(HANDOVER_NAME)
+    except (ImportError, RuntimeError):  # not in a kernel
+        return []
+    if not found.is_file():
+        return []
+    # the worker's own file, in a folder only this user can enter (the kernel's private socket folder)
+    carried = pickle.loads(found.read_bytes())
+    return carried if isinstance(carried, list) and all(isinstance(c, Carried) for c in carried) else []
 
 
 def _validate_file(path: Path, name: str, with_previous: bool, within: tuple[str, ...] = ()) -> Validated:

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from kit import paths
+from kit.check import validate
 from kit.check.validate import Validated, validate_data, validate_file
 from kit.content import narrative, tables
 from kit.spec import formats
@@ -114,7 +115,9 @@ def load_report(params_file: str | Path | None, data: dict[str, Any] | None = No
     problems, without a traceback) when the file has errors.
     """
     name = str(params_file if params_file is not None else lab_params())
-    validated = _validated_file(paths.input_path(name), data, previous)
+    with validate.memo():
+        validate.seed(validate.handed_over())  # a batch's worker's validations of a government's units
+        validated = _validated_file(paths.input_path(name), data, previous)
     if validated is None:
         prev = validate_data(previous, previous_file_name or "previous") if previous is not None else None
         validated = validate_data(data or {}, name, previous=prev)

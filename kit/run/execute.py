@@ -20,6 +20,7 @@ from papermill.exceptions import PapermillExecutionError
 from papermill.iorw import write_ipynb
 from papermill.translators import PythonTranslator, papermill_translators
 
+from kit.check.validate import HANDOVER_NAME
 from kit.exceptions import ExecutionError
 from kit.run.forkserver import Launch
 from kit.run.kernel import IPCKernelManager, KernelDiedBeforeReady
@@ -126,18 +127,26 @@ def _papermill(notebook: Path, output_path: Path, parameters: dict[str, Any], ke
         )
 
 
-def _on_new_kernel(run_on: Callable[[IPCKernelManager], nbformat.NotebookNode], kernel_name: str
-                   ) -> tuple[nbformat.NotebookNode, Launch]:
+def _on_new_kernel(run_on: Callable[[IPCKernelManager], nbformat.NotebookNode], kernel_name: str,
+                   handover: bytes) -> tuple[nbformat.NotebookNode, Launch]:
     """papermill on a kernel started now, shut down after as nbclient shuts down its own."""
     km = IPCKernelManager(kernel_name=kernel_name)
     try:
-        return run_on(km), km.launch
+        return run_on(_handed(km, handover)), km.launch
     finally:
         asyncio.run(km.release())
 
 
+def _handed(km: IPCKernelManager, handover: bytes) -> IPCKernelManager:
+    """``km``, with ``handover`` left in its socket folder for the kernel to find
+    (:func:`kit.check.validate.handed_over`)."""
+    if handover:
+        (Path(km.socket_dir) / HANDOVER_NAME).write_bytes(handover)
+    return km
+
+
 def _run(notebook: Path, output_path: Path, parameters: dict[str, Any], kernel_name: str, cwd: Path | None,
-         timeout: int | None, ahead: bool) -> tuple[nbformat.NotebookNode, Launch]:
+         timeout: int | None, ahead: bool, handover: bytes) -> tuple[nbformat.NotebookNode, Launch]:
     """papermill on the kernel this worker started ahead, if it has one; on a kernel started now
     if that one died before it answered (nothing ran on it: the report is not a failure)."""
     from kit.run import ahead as ahead_kernels
@@ -145,28 +154,31 @@ def _run(notebook: Path, output_path: Path, parameters: dict[str, Any], kernel_n
     run_on = partial(_papermill, notebook, output_path, parameters, kernel_name, cwd, timeout)
     km = ahead_kernels.take(kernel_name, cwd) if ahead and cwd is not None else None
     if km is None:
-        return _on_new_kernel(run_on, kernel_name)
+        return _on_new_kernel(run_on, kernel_name, handover)
     try:
-        return run_on(km), km.launch
+        return run_on(_handed(km, handover)), km.launch
     except KernelDiedBeforeReady:
         pass
     finally:
         ahead_kernels.retire(km)  # nbclient shuts down only the kernels it started
-    nb, launch = _on_new_kernel(run_on, kernel_name)
+    nb, launch = _on_new_kernel(run_on, kernel_name, handover)
     return nb, replace(launch, reason=REPLACED + (f"；{launch.reason}" if launch.reason else ""))
 
 
 def execute(notebook: Path, output_path: Path, parameters: dict[str, Any], *, file: str,
             kernel_name: str = KERNEL_NAME, cwd: Path | None = None,
-            timeout: int | None = None, ahead: bool = False) -> tuple[nbformat.NotebookNode, Launch]:
+            timeout: int | None = None, ahead: bool = False, handover: bytes = b""
+            ) -> tuple[nbformat.NotebookNode, Launch]:
     """Run ``notebook`` with ``parameters`` injected; the executed notebook (also written to
-    ``output_path``) and how its kernel started.
+    ``output_path``) and how its kernel started. ``handover`` is left for the kernel in its
+    socket folder (the validations of a government's units, which its notebook then takes
+    instead of summing them again); it changes no output.
 
     A failing cell raises :class:`ExecutionError`; the failed notebook (with the error
     marked by papermill) is left at ``output_path`` for a reviewer to open.
     """
     try:
-        nb, launch = _run(notebook, output_path, parameters, kernel_name, cwd, timeout, ahead)
+        nb, launch = _run(notebook, output_path, parameters, kernel_name, cwd, timeout, ahead, handover)
     except PapermillExecutionError as exc:
         raise ExecutionError(file, f"第 {exc.exec_count} 个单元格出错：{exc.ename}: {exc.evalue}",
                              str(output_path)) from None
