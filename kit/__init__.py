@@ -2,19 +2,25 @@
 
 __version__ = "0.1.0"
 
+import importlib
 from typing import Any
-
-from kit import show
-from kit.content.report import Report, load_report
 
 __all__ = ["Report", "__version__", "load_report", "run_report", "show"]
 
+# What `import kit` offers the notebook, loaded on first use: importing any kit module imports this
+# package first, and the CLI, the batch driver and its unchanged path need neither pandas (the
+# report's frames) nor papermill and nbconvert (running and exporting a report).
+_LAZY = {"show": ("kit.show", None), "Report": ("kit.content.report", "Report"),
+         "load_report": ("kit.content.report", "load_report"), "run_report": ("kit.api", "run_report")}
+
 
 def __getattr__(name: str) -> Any:
-    # run_report pulls in papermill/nbconvert: only on demand, so the kernel's
-    # `import kit` stays light.
-    if name == "run_report":
-        from kit.api import run_report
+    if name not in _LAZY:
+        raise AttributeError(f"module 'kit' has no attribute {name!r}")
+    module, attr = _LAZY[name]
+    loaded = importlib.import_module(module)
+    return loaded if attr is None else getattr(loaded, attr)
 
-        return run_report
-    raise AttributeError(name)
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 
@@ -23,8 +23,11 @@ from kit.check import validate
 from kit.check.validate import Validated, validate_file
 from kit.content.report import Report
 from kit.exceptions import ApprovedReport, ExecutionError, Problem, WriteError
-from kit.run import execute, lifetime
-from kit.write import publish, writers
+from kit.run import KERNEL_NAME, lifetime
+from kit.write import publish
+
+if TYPE_CHECKING:
+    from kit.write import writers
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,7 @@ class RunOptions:
     """Options shared by the library call and the CLI (same names)."""
 
     output: Path | None = None
-    kernel_name: str = execute.KERNEL_NAME
+    kernel_name: str = KERNEL_NAME
     timeout: int | None = 600
     generated_on: str | None = None  # the report's generation date (an input: kit verify re-uses it)
     project: project.Project | None = None  # the formats and page settings; None: the project's own (kit.toml)
@@ -143,6 +146,8 @@ def refuse_approved(p: Plan, options: RunOptions) -> None:
 def execute_plan(p: Plan, options: RunOptions, started: float | None = None) -> RunResult:
     """Run a planned report (validated, not unchanged): execute, write every file the project publishes, publish
     them."""
+    from kit.write import writers  # nbconvert and Chromium's driver: only where a report is written
+
     started = time.perf_counter() if started is None else started
     refuse_approved(p, options)
     nb, run = build(p, options)
@@ -170,6 +175,8 @@ def build(p: Plan, options: RunOptions, circumstances: dict[str, Any] | None = N
 
     ``circumstances`` (times, how the kernel started) replace this run's own: ``kit verify``
     gives the recorded ones, so that only what the inputs produce can differ."""
+    from kit.run import execute  # papermill and jupyter_client: only where a report runs (not an unchanged batch)
+
     validated, dest = p.validated, p.dest
     notebook = paths.master_notebook()
     begin = datetime.now(UTC)
@@ -203,6 +210,8 @@ def report_files(executed: writers.Executed) -> dict[str, bytes]:
     """Every file of the published report (name → bytes), as the record lists them, and run.json:
     the executed notebook, then each of the project's writers in turn (a writer may read the
     files written before it: the PDF and the .docx are made from the page)."""
+    from kit.write import writers
+
     files: dict[str, bytes] = {}
     for name in executed.run.files:
         files[name] = (nbformat.writes(executed.nb).encode() if name == NOTEBOOK_NAME

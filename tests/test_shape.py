@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from papermill.engines import papermill_engines
 from papermill.translators import PythonTranslator, papermill_translators
@@ -43,6 +44,28 @@ print([i for i, (a, b) in enumerate(zip(before, after)) if a != b])
 def test_importing_every_kit_module_changes_no_process_state():
     out = subprocess.run([sys.executable, "-c", SNAPSHOT], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "[]"  # environment, papermill's registries, click's words, exit hooks
+
+
+HEAVY = ("papermill", "nbclient", "jupyter_client", "nbconvert", "matplotlib", "openpyxl", "selenium")
+
+
+@pytest.mark.parametrize("modules", ["kit", "kit.cli", "kit.batch, kit.api"])
+def test_the_cli_and_the_batch_driver_start_without_what_only_running_a_report_needs(modules: str):
+    """An unchanged batch decides without running anything, and `kit --help` prints at once: neither
+    imports papermill, the kernel client, nbconvert or a writer's libraries until a report runs."""
+    code = f"import sys, {modules}; print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_notebooks_import_kit_offers_what_it_always_did():
+    import kit
+
+    assert kit.show.part and kit.load_report.__module__ == "kit.content.report"
+    assert kit.Report.__name__ == "Report" and kit.run_report.__module__ == "kit.api"
+    assert set(kit.__all__) <= set(dir(kit))
+    with pytest.raises(AttributeError, match="module 'kit' has no attribute 'nope'"):
+        kit.nope  # noqa: B018
 
 
 def test_the_kit_engine_and_translator_are_registered_only_inside_kit_papermill():

@@ -22,10 +22,10 @@ from papermill.translators import PythonTranslator, papermill_translators
 
 from kit.check.validate import HANDOVER_NAME
 from kit.exceptions import ExecutionError
+from kit.run import KERNEL_NAME
 from kit.run.forkserver import Launch
 from kit.run.kernel import IPCKernelManager, KernelDiedBeforeReady
 
-KERNEL_NAME = "python3"
 ENGINE_NAME = "kit"
 
 

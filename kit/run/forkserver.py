@@ -58,7 +58,7 @@ HASH_SEED = "0"
 ADDRESS_ENV = "KIT_FORK_SERVER"
 PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "IPython", "numpy", "pandas", "matplotlib",
            "matplotlib.figure", "matplotlib.backends.backend_svg", "pydantic", "jinja2", "markdown_it", "yaml",
-           "kit", "kit.content.charts", "kit.content.render", "kit.content.report",
+           "kit", "kit.show", "kit.content.charts", "kit.content.render", "kit.content.report",
            # what a kernel imports as it initialises (the debugger's debugpy alone is ~0.1 s a kernel)
            "ipykernel.debugger", "IPython.core.completerlib", "IPython.core.logger", "IPython.core.oinspect",
            "IPython.extensions.storemagic", "IPython.core.debugger", "faulthandler", "runpy", "sqlite3",
