@@ -205,6 +205,7 @@ def run_batch(root: Path | None = None, options: RunOptions | None = None, *, fo
     result = BatchResult()
     lifetime.remove_orphaned_temp_folders()  # a killed run's
     with batch_lock(output), lifetime.interrupt_once(), validate.memo():  # the files as the batch read them
+        publish.clean_interrupted(output)  # a killed batch's, beside reports now up to date
         if on_start is not None:
             on_start(len(files))
         finished: list[tuple[Path, Outcome]] = []  # one append per outcome: a Ctrl-C can't split it

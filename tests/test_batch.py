@@ -124,6 +124,24 @@ def test_incremental_rules(project):
     assert list(statuses(run_batch(workers=2, force=True)).values()).count("published") == 4
 
 
+def test_a_batch_tidies_what_a_killed_publisher_left_beside_a_report_now_up_to_date(project):
+    """Killed after it switched a report's link but before it removed the old version: the next batch
+    finds that report unchanged and publishes nothing there, yet leaves nothing behind."""
+    run_batch(workers=2)
+    out = project / "output" / "agency-0"
+    current = (out / "2020").resolve()
+    old = out / ".2020.0123456789ab"  # the version the link pointed at before
+    shutil.copytree(current, old)
+    os.symlink(current.name, out / ".2020.link-0123456789ab")  # a link not yet moved into place
+    (out / ".2020.notebook.tmp").write_bytes(b"half")
+    untouched = sorted(p.name for p in (project / "output" / "agency-1").iterdir())
+    again = run_batch(workers=2)
+    assert statuses(again)["params/agency-0/2020.yaml"] == "unchanged"
+    assert sorted(p.name for p in out.iterdir()) == sorted({"2020", current.name})
+    assert (out / "2020").resolve() == current and (current / "report.html").is_file()
+    assert sorted(p.name for p in (project / "output" / "agency-1").iterdir()) == untouched
+
+
 def test_second_batch_is_refused_while_one_runs(project):
     out = project / "output"
     with batch_lock(out), pytest.raises(OutputLocked) as info:

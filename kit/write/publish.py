@@ -158,12 +158,35 @@ def _write_version(dest: Path, files: dict[str, bytes]) -> Path:
     return version
 
 
+def _stale(dest: Path) -> Iterator[Path]:
+    """The version folders, links and temporary files beside ``dest`` that it does not point to."""
+    keep = current_version(dest)
+    for stale in dest.parent.glob(f".{dest.name}.*"):
+        if (stale.is_symlink() or (stale.suffix == ".tmp" and stale.is_file())
+                or (stale.is_dir() and stale.resolve() != keep)):
+            yield stale
+
+
 def clean(dest: Path) -> None:
     """Remove version folders, links and temporary files that ``dest`` does not point to
     (interrupted runs). Call it holding :func:`report_lock`: others' work in progress looks the same."""
-    keep = current_version(dest)
-    for stale in dest.parent.glob(f".{dest.name}.*"):
-        if stale.is_symlink() or (stale.suffix == ".tmp" and stale.is_file()):
-            stale.unlink(missing_ok=True)
-        elif stale.is_dir() and stale.resolve() != keep:
+    for stale in list(_stale(dest)):
+        if stale.is_dir() and not stale.is_symlink():
             shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+
+
+def clean_interrupted(output: Path) -> list[Path]:
+    """Tidy every report folder under ``output`` that an interrupted publisher left something beside;
+    the folders tidied. A publisher killed after it switched a report's link, but before it removed
+    the old version, leaves a report that is up to date: no later run publishes it, so none would
+    clean there."""
+    dests = {entry.with_name(entry.name[1:].split(".", 1)[0]) for entry in output.glob("*/.*.*")}
+    tidied = []
+    for dest in sorted(dests):
+        if next(_stale(dest), None) is not None:
+            with report_lock(dest):
+                clean(dest)
+            tidied.append(dest)
+    return tidied
