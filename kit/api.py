@@ -198,12 +198,18 @@ def build(p: Plan, options: RunOptions, circumstances: dict[str, Any] | None = N
     return nb, run
 
 
+def carried(p: Plan) -> list[validate.Carried]:
+    """This memo block's validations of a rolled-up report's units (:func:`kit.check.validate.memo`), as
+    plain data for the process that runs the report, so that it does not sum them all again; none for a
+    unit's report, or outside a memo block."""
+    return validate.carried_for(rolled_up_from(p.validated)) if p.validated.sources else []
+
+
 def handover(p: Plan) -> bytes:
-    """What the report's kernel is handed: this block's validations of a rolled-up report's units
-    (:func:`kit.check.validate.memo`), so that its notebook does not sum them all again; nothing
-    for a unit's report, or outside a memo block."""
-    carried = validate.carried_for(rolled_up_from(p.validated)) if p.validated.sources else []
-    return validate.handover(carried) if carried else b""
+    """What the report's kernel is handed: :func:`carried`, as the file its notebook reads; nothing
+    when there is none."""
+    units = carried(p)
+    return validate.handover(units) if units else b""
 
 
 def report_files(executed: writers.Executed) -> dict[str, bytes]:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import NotRequired, TypedDict
 
 from kit import batchcache, paths
-from kit.api import Plan, RunOptions, execute_plan, plan, project_of, refuse_approved, rolled_up_from, with_project
+from kit.api import Plan, RunOptions, carried, execute_plan, plan, project_of, refuse_approved, with_project
 from kit.audit import approvals, record
 from kit.check import rollup, validate
 from kit.content import narrative, render
@@ -154,13 +154,13 @@ def _described(p: Plan) -> _Named:
             "title": narrative.title(model)}
 
 
-def run_one(params_file: str, options: RunOptions, carried: Sequence[validate.Carried] = ()) -> Outcome:
+def run_one(params_file: str, options: RunOptions, units: Sequence[validate.Carried] = ()) -> Outcome:
     """Execute one report (in a worker; it re-reads its file: models are not sent between
-    processes; a government takes its units' validations the driver ``carried``, where their
-    files are unchanged); every failure becomes an Outcome."""
+    processes; a government takes the validations of its ``units`` the driver carried over, where
+    their files are unchanged); every failure becomes an Outcome."""
     path = Path(params_file)
     with validate.memo():  # also while the report runs: its kernel is handed the units' validations
-        validate.seed(list(carried))
+        validate.seed(list(units))
         try:
             p = plan(path, options)
         except KitError as exc:  # changed on disk since the driver validated it
@@ -335,8 +335,7 @@ def _execute(plans: dict[Path, Plan], options: RunOptions, executor: Executor | 
             with lifetime.children_ignore_sigint():  # workers start here: Ctrl-C is the driver's alone
                 for f, p in units_first(plans):
                     # absolute, but a link stays a link: the worker reads the file as the driver did
-                    carried = validate.carried_for(rolled_up_from(p.validated)) if p.validated.sources else []
-                    futures[pool.submit(run_one, os.path.abspath(p.params_file), options, carried)] = (f, p)
+                    futures[pool.submit(run_one, os.path.abspath(p.params_file), options, carried(p))] = (f, p)
             for future in as_completed(futures):
                 collected.add(future)
                 done(futures[future][0], _collect(future, futures[future][1]))

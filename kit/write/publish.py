@@ -110,10 +110,19 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _points_to(dest: Path) -> str | None:
+    """The name ``dest``'s link points to; None when it is not a link."""
+    try:
+        return os.readlink(dest)
+    except OSError:
+        return None
+
+
 def current_version(dest: Path) -> Path | None:
     """The version folder ``dest`` points to, if any."""
-    if dest.is_symlink():
-        return (dest.parent / os.readlink(dest)).resolve()
+    target = _points_to(dest)
+    if target is not None:
+        return (dest.parent / target).resolve()
     return dest if dest.is_dir() else None
 
 
@@ -182,9 +191,13 @@ def clean_interrupted(output: Path) -> list[Path]:
     the folders tidied. A publisher killed after it switched a report's link, but before it removed
     the old version, leaves a report that is up to date: no later run publishes it, so none would
     clean there."""
-    dests = {entry.with_name(entry.name[1:].split(".", 1)[0]) for entry in output.glob("*/.*.*")}
+    beside: dict[Path, list[str]] = {}
+    for entry in output.glob("*/.*.*"):
+        beside.setdefault(entry.with_name(entry.name[1:].split(".", 1)[0]), []).append(entry.name)
     tidied = []
-    for dest in sorted(dests):
+    for dest, names in sorted(beside.items()):
+        if names == [_points_to(dest)]:
+            continue  # its current version alone, as after every completed publish: read without a lock
         if next(_stale(dest), None) is not None:
             with report_lock(dest):
                 clean(dest)
